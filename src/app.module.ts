@@ -1,0 +1,44 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { CoreModule } from './common/core.module';
+import { dataSourceOptions, ensureDatabase } from './common/database';
+import { loggerParams } from './common/logging';
+import { AppConfig, appConfigNamespace } from './config/configuration';
+import { HealthModule } from './health/health.module';
+import { IngestionModule } from './ingestion/ingestion.module';
+import { SourcesModule } from './sources/sources.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfigNamespace(config)] }),
+        CoreModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config.logLevel)),
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await ensureDatabase(config.databaseUrl);
+            return {
+              ...dataSourceOptions(config.databaseUrl),
+              autoLoadEntities: true,
+              migrationsRun: true,
+              retryAttempts: 3,
+              retryDelay: 1000,
+            };
+          },
+        }),
+        BullModule.forRoot({ url: config.redisUrl, prefix: config.redisPrefix }),
+        CqrsModule.forRoot(),
+        SourcesModule,
+        IngestionModule.register(config.role),
+        HealthModule,
+      ],
+    };
+  }
+}

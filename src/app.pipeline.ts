@@ -1,0 +1,21 @@
+import type { IQuery } from '@nestjs/cqrs';
+import type { PipelineStep } from './ingestion/pipeline/pipeline-step';
+
+/**
+ * The stages every stored, non-bot event goes through in the worker, in order. Identity comes
+ * before accounts (which links the resolved profile) and destinations (whose adapters read the
+ * profile's email, phone and click ids).
+ */
+export const PIPELINE_STEPS: PipelineStep[] = [];
+
+/** A field another module adds to an admin view, and the query that fills it for the view's id. */
+export interface DetailPart {
+  field: string;
+  query: (id: string) => IQuery;
+}
+
+/** What other modules add to `GET /admin/events/{id}` (destinations: `tracks`). */
+export const EVENT_DETAIL_PARTS: DetailPart[] = [];
+
+/** What other modules add to `GET /admin/profiles/...` (accounts: `accounts`). */
+export const PROFILE_DETAIL_PARTS: DetailPart[] = [];

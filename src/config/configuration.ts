@@ -1,0 +1,106 @@
+import { registerAs } from '@nestjs/config';
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface AppConfig {
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key the service writes (queues, rate limits), so tenants or tests can share a Redis. */
+  redisPrefix: string;
+  adminToken: string | undefined;
+  role: Role;
+  trustProxy: boolean | number | string;
+  logLevel: string;
+  /** Set in tests only: lets a test database be built without the migration history. */
+  sweepIntervalMs: number;
+}
+
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseUrl(name: string, value: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: expected ${protocols[0]}//host:port/...`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(
+      `${name} must use ${protocols.join(' or ')} (got ${url.protocol.replace(/:$/, '')})`,
+    );
+  }
+  if (!url.hostname) throw new ConfigError(`${name} has no host`);
+  return value;
+}
+
+function parseInteger(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${value}")`);
+  }
+  return Number(value);
+}
+
+/** Express `trust proxy` syntax: true/false, a hop count, or comma-separated addresses/names. */
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (!/^[\w.:/,\s-]+$/.test(value)) {
+    throw new ConfigError(`TRUST_PROXY is not valid Express "trust proxy" syntax (got "${value}")`);
+  }
+  return value;
+}
+
+/**
+ * Reads and validates the environment. Throws a ConfigError whose message is one line naming the
+ * variable, so start-up can print it and exit.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const get = (name: string, fallback: string): string => {
+    const v = env[name];
+    return v === undefined || v === '' ? fallback : v.trim();
+  };
+  const role = get('ROLE', 'all');
+  if (role !== 'api' && role !== 'worker' && role !== 'all') {
+    throw new ConfigError(`ROLE must be one of api, worker, all (got "${role}")`);
+  }
+  const logLevel = get('LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+  const databaseUrl = parseUrl(
+    'DATABASE_URL',
+    get('DATABASE_URL', 'mysql://root@127.0.0.1:3306/tracking'),
+    ['mysql:', 'mariadb:'],
+  );
+  if (!new URL(databaseUrl).pathname.replace(/^\//, '')) {
+    throw new ConfigError('DATABASE_URL must name a database, e.g. mysql://root@127.0.0.1:3306/tracking');
+  }
+  const redisPrefix = get('REDIS_PREFIX', 'tk');
+  if (!/^[\w:{}-]+$/.test(redisPrefix)) {
+    throw new ConfigError(`REDIS_PREFIX may hold letters, digits, _ - : { } only (got "${redisPrefix}")`);
+  }
+  const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
+  return {
+    port: parseInteger('PORT', get('PORT', '3000'), 0, 65535),
+    databaseUrl,
+    redisUrl: parseUrl('REDIS_URL', get('REDIS_URL', 'redis://127.0.0.1:6379'), ['redis:', 'rediss:']),
+    redisPrefix,
+    adminToken,
+    role,
+    trustProxy: parseTrustProxy(get('TRUST_PROXY', 'loopback')),
+    logLevel,
+    sweepIntervalMs: parseInteger('SWEEP_INTERVAL_MS', get('SWEEP_INTERVAL_MS', '5000'), 100, 3_600_000),
+  };
+}
+
+export const APP_CONFIG = 'APP_CONFIG';
+
+/** The validated config as a @nestjs/config namespace, for `ConfigService.get('app')`. */
+export const appConfigNamespace = (config: AppConfig) => registerAs('app', () => config);
+
+export const runsHttp = (role: Role): boolean => role !== 'worker';
+export const runsWorker = (role: Role): boolean => role !== 'api';

@@ -1,0 +1,44 @@
+import { Command } from '@nestjs/cqrs';
+import type { ClientInfo } from '../enrichment/enricher';
+import type { Channel, JsonObject, MessageType } from '../message/canonical-message';
+
+export interface IngestEntry {
+  raw: unknown;
+  /** The type a single-message route implies; batch entries carry their own. */
+  impliedType?: MessageType;
+}
+
+export interface IngestRequest {
+  sourceId: string;
+  channel: Channel;
+  entries: IngestEntry[];
+  batchContext?: JsonObject;
+  batchSentAt?: unknown;
+  client: ClientInfo;
+  receivedAt: Date;
+  /** Extra derived fields to store under `enrichment` for every message (e.g. the visitor id's origin). */
+  enrichment?: JsonObject;
+  /** Account-level events (Koala /accounts/batch) carry the account they belong to. */
+  accountId?: string | null;
+}
+
+export interface RejectedMessage {
+  index: number;
+  messageId: string | null;
+  errors: string[];
+}
+
+export interface IngestResult {
+  success: true;
+  accepted: number;
+  duplicates: number;
+  rejected: RejectedMessage[];
+  /** Ids of the events this request stored (not part of the HTTP answer). */
+  eventIds: string[];
+}
+
+export class IngestMessagesCommand extends Command<IngestResult> {
+  constructor(readonly request: IngestRequest) {
+    super();
+  }
+}

@@ -1,0 +1,45 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Role, runsWorker } from '../config/configuration';
+import { AdminEventsController } from './admin-events.controller';
+import { DispatchEventsHandler } from './commands/dispatch-events.handler';
+import { IngestMessagesHandler } from './commands/ingest-messages.handler';
+import { Enricher } from './enrichment/enricher';
+import { EventEntity } from './entities/event.entity';
+import { RejectedEventEntity } from './entities/rejected-event.entity';
+import { OnMessagesIngestedHandler } from './events/on-messages-ingested.handler';
+import { DispatchSweeper } from './pipeline/dispatch.sweeper';
+import { PIPELINE_QUEUE } from './pipeline/pipeline.constants';
+import { PipelineProcessor } from './pipeline/pipeline.processor';
+import { GetEventsByIdsHandler } from './queries/get-events-by-ids.handler';
+import { ListEventsHandler } from './queries/list-events.handler';
+import { ListRejectedEventsHandler } from './queries/list-rejected-events.handler';
+import { SegmentController } from './segment.controller';
+
+export const CommandHandlers = [IngestMessagesHandler, DispatchEventsHandler];
+export const QueryHandlers = [GetEventsByIdsHandler, ListEventsHandler, ListRejectedEventsHandler];
+export const EventHandlers = [OnMessagesIngestedHandler];
+
+@Module({})
+export class IngestionModule {
+  static register(role: Role): DynamicModule {
+    return {
+      module: IngestionModule,
+      imports: [
+        TypeOrmModule.forFeature([EventEntity, RejectedEventEntity]),
+        BullModule.registerQueue({ name: PIPELINE_QUEUE }),
+      ],
+      controllers: [SegmentController, AdminEventsController],
+      providers: [
+        Enricher,
+        ...CommandHandlers,
+        ...QueryHandlers,
+        ...EventHandlers,
+        // Queue consumers and sweepers run only where the worker role does.
+        ...(runsWorker(role) ? [PipelineProcessor, DispatchSweeper] : []),
+      ],
+      exports: [Enricher],
+    };
+  }
+}

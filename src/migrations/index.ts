@@ -1,0 +1,7 @@
+import { Init1763900000000 } from './1763900000000-init';
+
+/**
+ * Every migration, in order. Listed as classes rather than a glob so that the same list works from
+ * ts-jest, ts-node (ormconfig.ts) and the compiled dist/.
+ */
+export const migrations = [Init1763900000000];

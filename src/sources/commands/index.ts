@@ -1,0 +1,3 @@
+import { CreateSourceHandler } from './create-source.handler';
+
+export const CommandHandlers = [CreateSourceHandler];
