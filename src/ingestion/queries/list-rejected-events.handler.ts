@@ -3,7 +3,6 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { Page, toPage } from '../../common/pagination';
 import { RejectedEventEntity } from '../entities/rejected-event.entity';
-import { parseJsonColumn } from '../event-view';
 import { ListRejectedEventsQuery, RejectedEventView } from './list-rejected-events.query';
 
 @QueryHandler(ListRejectedEventsQuery)
@@ -24,8 +23,9 @@ export class ListRejectedEventsHandler implements IQueryHandler<ListRejectedEven
       sourceId: r.sourceId,
       messageId: r.messageId,
       index: r.batchIndex,
-      payload: parseJsonColumn<unknown>(r.payload, null),
-      errors: parseJsonColumn<string[]>(r.errors, []),
+      // TypeORM has already parsed the JSON columns of an entity.
+      payload: r.payload,
+      errors: r.errors,
       receivedAt: r.receivedAt.toISOString(),
     }));
   }
