@@ -32,7 +32,9 @@ describe('admin API: sources, events, docs, health', () => {
     const list = await t.admin.get('/admin/sources');
     expect(list.body.items.map((s: { id: string }) => s.id)).toContain(res.body.id);
     expect(JSON.stringify(list.body)).not.toContain(res.body.writeKey);
-    expect((await t.admin.get('/admin/sources/00000000-0000-7000-8000-000000000000')).status).toBe(404);
+    expect((await t.admin.get('/admin/sources/00000000-0000-7000-8000-000000000000')).status).toBe(
+      404,
+    );
   });
 
   it.each([
@@ -59,7 +61,11 @@ describe('admin API: sources, events, docs, health', () => {
         timestamp: new Date(Date.UTC(2026, 10, 1 + i)).toISOString(),
       }));
       for (const m of batch) {
-        const res = await t.http().post('/v1/batch').set('Authorization', basic(source.writeKey)).send({ batch: [m] });
+        const res = await t
+          .http()
+          .post('/v1/batch')
+          .set('Authorization', basic(source.writeKey))
+          .send({ batch: [m] });
         expect(res.body.accepted).toBe(1);
       }
       ids = (await t.admin.get(`/admin/events?sourceId=${source.id}&limit=500`)).body.items.map(
@@ -70,14 +76,39 @@ describe('admin API: sources, events, docs, health', () => {
     it('lists newest first in the admin event shape', async () => {
       expect(ids).toHaveLength(7);
       const res = await t.admin.get(`/admin/events?sourceId=${source.id}`);
-      expect(res.body.items.map((e: { messageId: string }) => e.messageId)).toEqual(
-        ['ev-6', 'ev-5', 'ev-4', 'ev-3', 'ev-2', 'ev-1', 'ev-0'],
-      );
+      expect(res.body.items.map((e: { messageId: string }) => e.messageId)).toEqual([
+        'ev-6',
+        'ev-5',
+        'ev-4',
+        'ev-3',
+        'ev-2',
+        'ev-1',
+        'ev-0',
+      ]);
       expect(Object.keys(res.body.items[0]).sort()).toEqual(
         [
-          'accountId', 'anonymousId', 'bot', 'context', 'enrichment', 'event', 'groupId', 'id',
-          'integrations', 'messageId', 'name', 'originalTimestamp', 'previousId', 'profileId',
-          'properties', 'receivedAt', 'sentAt', 'sourceId', 'timestamp', 'traits', 'type', 'userId',
+          'accountId',
+          'anonymousId',
+          'bot',
+          'context',
+          'enrichment',
+          'event',
+          'groupId',
+          'id',
+          'integrations',
+          'messageId',
+          'name',
+          'originalTimestamp',
+          'previousId',
+          'profileId',
+          'properties',
+          'receivedAt',
+          'sentAt',
+          'sourceId',
+          'timestamp',
+          'traits',
+          'type',
+          'userId',
         ].sort(),
       );
       expect(res.body.nextCursor).toBeNull();
@@ -133,8 +164,20 @@ describe('admin API: sources, events, docs, health', () => {
     const res = await t.http().get('/docs-json');
     expect(res.status).toBe(200);
     const paths = Object.keys(res.body.paths);
-    for (const p of ['/v1/batch', '/v1/track', '/v1/identify', '/v1/page', '/v1/screen', '/v1/group', '/v1/alias',
-      '/admin/sources', '/admin/events', '/admin/events/{id}', '/admin/rejected-events', '/health']) {
+    for (const p of [
+      '/v1/batch',
+      '/v1/track',
+      '/v1/identify',
+      '/v1/page',
+      '/v1/screen',
+      '/v1/group',
+      '/v1/alias',
+      '/admin/sources',
+      '/admin/events',
+      '/admin/events/{id}',
+      '/admin/rejected-events',
+      '/health',
+    ]) {
       expect(paths).toContain(p);
     }
     expect(res.body.components.securitySchemes).toHaveProperty('basic');

@@ -17,7 +17,11 @@ describe('Segment ingestion (/v1)', () => {
   });
 
   const post = (path: string, body: unknown, key = source.writeKey) =>
-    t.http().post(path).set('Authorization', basic(key)).send(body as object);
+    t
+      .http()
+      .post(path)
+      .set('Authorization', basic(key))
+      .send(body as object);
 
   const rows = async (sql: string, params: unknown[] = []) =>
     (await db.query(sql, params))[0] as Array<Record<string, unknown>>;
@@ -33,16 +37,24 @@ describe('Segment ingestion (/v1)', () => {
       const res = await t
         .http()
         .post('/v1/track')
-        .send({ writeKey: source.writeKey, userId: 'u1', event: 'Auth Body', messageId: 'wk-body' });
+        .send({
+          writeKey: source.writeKey,
+          userId: 'u1',
+          event: 'Auth Body',
+          messageId: 'wk-body',
+        });
       expect(res.status).toBe(200);
       const [row] = await rows('SELECT payload FROM events WHERE message_id = ?', ['wk-body']);
-      expect(String(typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload))).not.toContain(
-        source.writeKey,
-      );
+      expect(
+        String(typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload)),
+      ).not.toContain(source.writeKey);
     });
 
     it('answers 401 with WWW-Authenticate for a missing or unknown key', async () => {
-      const missing = await t.http().post('/v1/batch').send({ batch: [{ type: 'track' }] });
+      const missing = await t
+        .http()
+        .post('/v1/batch')
+        .send({ batch: [{ type: 'track' }] });
       expect(missing.status).toBe(401);
       expect(missing.headers['www-authenticate']).toMatch(/^Basic/);
       expect(missing.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
@@ -71,7 +83,11 @@ describe('Segment ingestion (/v1)', () => {
       ['an empty batch', '{"batch": []}', 'batch must not be empty'],
       ['a JSON array', '[1]', 'body must be a JSON object'],
       ['an empty body', '', 'body is empty: expected a JSON object'],
-      ['a batch context that is not an object', '{"batch":[{}],"context":5}', 'context must be an object'],
+      [
+        'a batch context that is not an object',
+        '{"batch":[{}],"context":5}',
+        'context must be an object',
+      ],
     ])('answers 400 for %s', async (_what, body, message) => {
       const res = await t
         .http()
@@ -99,7 +115,11 @@ describe('Segment ingestion (/v1)', () => {
     });
 
     it('answers 413 for a single message over 32 KB', async () => {
-      const res = await post('/v1/track', { userId: 'u', event: 'Big', properties: { s: 'x'.repeat(33_000) } });
+      const res = await post('/v1/track', {
+        userId: 'u',
+        event: 'Big',
+        properties: { s: 'x'.repeat(33_000) },
+      });
       expect(res.status).toBe(413);
       expect(res.body.message).toMatch(/32 KB/);
     });
@@ -108,7 +128,13 @@ describe('Segment ingestion (/v1)', () => {
       const res = await post('/v1/batch', {
         batch: [
           { type: 'track', userId: 'u', event: 'Small', messageId: 'nb-1' },
-          { type: 'track', userId: 'u', event: 'Big', messageId: 'nb-2', properties: { s: 'x'.repeat(33_000) } },
+          {
+            type: 'track',
+            userId: 'u',
+            event: 'Big',
+            messageId: 'nb-2',
+            properties: { s: 'x'.repeat(33_000) },
+          },
         ],
       });
       expect(res.status).toBe(200);
@@ -119,7 +145,11 @@ describe('Segment ingestion (/v1)', () => {
     });
 
     it('refuses more than 2,500 messages', async () => {
-      const batch = Array.from({ length: 2501 }, () => ({ type: 'track', userId: 'u', event: 'E' }));
+      const batch = Array.from({ length: 2501 }, () => ({
+        type: 'track',
+        userId: 'u',
+        event: 'E',
+      }));
       const res = await post('/v1/batch', { batch });
       expect(res.status).toBe(400);
       expect(res.body.message).toBe('batch holds 2501 messages; at most 2500 are allowed');
@@ -148,7 +178,9 @@ describe('Segment ingestion (/v1)', () => {
       const res = await post('/v1/alias', { userId: 'u', messageId: 'bad-alias' });
       expect(res.status).toBe(400);
       expect(res.body.message).toBe('previousId is required for alias');
-      const kept = await rows('SELECT errors FROM rejected_events WHERE message_id = ?', ['bad-alias']);
+      const kept = await rows('SELECT errors FROM rejected_events WHERE message_id = ?', [
+        'bad-alias',
+      ]);
       expect(kept.length).toBe(1);
     });
 
@@ -158,7 +190,13 @@ describe('Segment ingestion (/v1)', () => {
           { type: 'identify', userId: 'p1', traits: { name: 'P' }, messageId: 'pa-1' },
           { type: 'track', userId: 'p1', messageId: 'pa-2' },
           'not an object',
-          { type: 'track', anonymousId: 'x', event: 'E', timestamp: 'yesterday', messageId: 'pa-4' },
+          {
+            type: 'track',
+            anonymousId: 'x',
+            event: 'E',
+            timestamp: 'yesterday',
+            messageId: 'pa-4',
+          },
           { type: 'track', userId: 'p1', event: 'Ok', messageId: 'pa-5' },
         ],
       });
@@ -175,14 +213,21 @@ describe('Segment ingestion (/v1)', () => {
       });
       const list = await t.admin.get(`/admin/rejected-events?sourceId=${source.id}`);
       expect(list.status).toBe(200);
-      const mine = list.body.items.filter((r: { messageId: string | null; payload: unknown }) =>
-        ['pa-2', 'pa-4'].includes(r.messageId as string) || r.payload === 'not an object',
+      const mine = list.body.items.filter(
+        (r: { messageId: string | null; payload: unknown }) =>
+          ['pa-2', 'pa-4'].includes(r.messageId as string) || r.payload === 'not an object',
       );
       expect(mine).toHaveLength(3);
       expect(mine.find((r: { messageId: string }) => r.messageId === 'pa-4')).toMatchObject({
         index: 3,
         errors: ['timestamp is not an ISO 8601 time'],
-        payload: { type: 'track', anonymousId: 'x', event: 'E', timestamp: 'yesterday', messageId: 'pa-4' },
+        payload: {
+          type: 'track',
+          anonymousId: 'x',
+          event: 'E',
+          timestamp: 'yesterday',
+          messageId: 'pa-4',
+        },
       });
     });
 
@@ -225,7 +270,13 @@ describe('Segment ingestion (/v1)', () => {
         .send({
           context: { library: { name: 'lib', version: '1' }, locale: 'en-US' },
           batch: [
-            { type: 'track', userId: 'ctx', event: 'A', messageId: 'ctx-1', context: { locale: 'da-DK' } },
+            {
+              type: 'track',
+              userId: 'ctx',
+              event: 'A',
+              messageId: 'ctx-1',
+              context: { locale: 'da-DK' },
+            },
             {
               type: 'track',
               userId: 'ctx',
@@ -246,7 +297,11 @@ describe('Segment ingestion (/v1)', () => {
         userAgent: 'test-agent/1.0',
       });
       // What the caller sent is never overwritten.
-      expect(b.context).toMatchObject({ ip: '24.5.68.47', userAgent: 'Caller/2.0', locale: 'en-US' });
+      expect(b.context).toMatchObject({
+        ip: '24.5.68.47',
+        userAgent: 'Caller/2.0',
+        locale: 'en-US',
+      });
     });
   });
 
@@ -257,19 +312,30 @@ describe('Segment ingestion (/v1)', () => {
       const second = await post('/v1/batch', { batch: [msg, { ...msg, messageId: 'dup-2' }] });
       expect(first.body).toMatchObject({ accepted: 1, duplicates: 0 });
       expect(second.body).toMatchObject({ accepted: 1, duplicates: 1 });
-      const inBatch = await post('/v1/batch', { batch: [{ ...msg, messageId: 'dup-3' }, { ...msg, messageId: 'dup-3' }] });
+      const inBatch = await post('/v1/batch', {
+        batch: [
+          { ...msg, messageId: 'dup-3' },
+          { ...msg, messageId: 'dup-3' },
+        ],
+      });
       expect(inBatch.body).toMatchObject({ accepted: 1, duplicates: 1 });
-      const stored = await rows("SELECT COUNT(*) AS n FROM events WHERE message_id IN ('dup-1','dup-2','dup-3')");
+      const stored = await rows(
+        "SELECT COUNT(*) AS n FROM events WHERE message_id IN ('dup-1','dup-2','dup-3')",
+      );
       expect(Number(stored[0].n)).toBe(3);
     });
 
     it('stores one event when the same message arrives concurrently', async () => {
       const msg = { type: 'track', userId: 'race', event: 'Race', messageId: 'race-1' };
-      const answers = await Promise.all(Array.from({ length: 20 }, () => post('/v1/batch', { batch: [msg] })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => post('/v1/batch', { batch: [msg] })),
+      );
       expect(answers.every((r) => r.status === 200)).toBe(true);
       expect(answers.reduce((n, r) => n + r.body.accepted, 0)).toBe(1);
       expect(answers.reduce((n, r) => n + r.body.duplicates, 0)).toBe(19);
-      const stored = await rows('SELECT COUNT(*) AS n FROM events WHERE message_id = ?', ['race-1']);
+      const stored = await rows('SELECT COUNT(*) AS n FROM events WHERE message_id = ?', [
+        'race-1',
+      ]);
       expect(Number(stored[0].n)).toBe(1);
     });
 
@@ -285,7 +351,9 @@ describe('Segment ingestion (/v1)', () => {
     it('marks stored events dispatched once their job is queued', async () => {
       await post('/v1/track', { userId: 'disp', event: 'E', messageId: 'disp-1' });
       await eventually(async () => {
-        const [row] = await rows('SELECT dispatched_at FROM events WHERE message_id = ?', ['disp-1']);
+        const [row] = await rows('SELECT dispatched_at FROM events WHERE message_id = ?', [
+          'disp-1',
+        ]);
         return row.dispatched_at !== null;
       });
     });

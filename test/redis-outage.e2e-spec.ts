@@ -27,26 +27,41 @@ describe('ingestion while Redis is down', () => {
       event: 'During Outage',
       messageId: `out-${i}`,
     }));
-    const res = await t.http().post('/v1/batch').set('Authorization', basic(source.writeKey)).send({ batch });
+    const res = await t
+      .http()
+      .post('/v1/batch')
+      .set('Authorization', basic(source.writeKey))
+      .send({ batch });
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(50);
 
     const health = await t.http().get('/health');
     expect(health.status).toBe(503);
-    expect(health.body).toMatchObject({ statusCode: 503, message: 'Redis unreachable', checks: { redis: 'down' } });
+    expect(health.body).toMatchObject({
+      statusCode: 503,
+      message: 'Redis unreachable',
+      checks: { redis: 'down' },
+    });
 
     const db = await createConnection({ uri: t.config.databaseUrl });
     try {
       const undispatched = async () =>
         Number(
-          ((await db.query('SELECT COUNT(*) AS n FROM events WHERE dispatched_at IS NULL'))[0] as Array<{
-            n: number;
-          }>)[0].n,
+          (
+            (
+              await db.query('SELECT COUNT(*) AS n FROM events WHERE dispatched_at IS NULL')
+            )[0] as Array<{
+              n: number;
+            }>
+          )[0].n,
         );
       expect(await undispatched()).toBe(50);
 
       await redis.start();
-      await eventually(async () => (await undispatched()) === 0, { timeoutMs: 30_000, what: 'sweeper' });
+      await eventually(async () => (await undispatched()) === 0, {
+        timeoutMs: 30_000,
+        what: 'sweeper',
+      });
       expect((await t.http().get('/health')).status).toBe(200);
     } finally {
       await db.end();

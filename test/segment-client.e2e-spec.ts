@@ -11,7 +11,12 @@ describe('@segment/analytics-node against the service', () => {
 
   it('delivers identify, track, page, group and alias as Segment would store them', async () => {
     const source = await t.createSource({ name: 'Backend' });
-    const analytics = new Analytics({ writeKey: source.writeKey, host: t.url, flushAt: 10, maxRetries: 1 });
+    const analytics = new Analytics({
+      writeKey: source.writeKey,
+      host: t.url,
+      flushAt: 10,
+      maxRetries: 1,
+    });
     const errors: unknown[] = [];
     analytics.on('error', (e) => errors.push(e));
 
@@ -23,7 +28,11 @@ describe('@segment/analytics-node against the service', () => {
       messageId: 'seg-track-1',
       timestamp: new Date('2026-11-20T10:00:00Z'),
     });
-    analytics.page({ anonymousId: 'anon-seg', name: 'Pricing', properties: { url: 'https://x.test/pricing' } });
+    analytics.page({
+      anonymousId: 'anon-seg',
+      name: 'Pricing',
+      properties: { url: 'https://x.test/pricing' },
+    });
     analytics.group({ userId: 'seg-1', groupId: 'acme', traits: { name: 'Acme' } });
     analytics.alias({ userId: 'seg-1', previousId: 'anon-seg' });
     await analytics.closeAndFlush({ timeout: 10_000 });

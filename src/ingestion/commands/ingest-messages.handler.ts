@@ -6,11 +6,7 @@ import { Enricher } from '../enrichment/enricher';
 import { MessagesIngested } from '../events/messages-ingested.event';
 import type { CanonicalMessage, JsonObject } from '../message/canonical-message';
 import { MAX_MESSAGE_BYTES, normalizeMessage } from '../message/normalize-message';
-import {
-  IngestMessagesCommand,
-  IngestResult,
-  RejectedMessage,
-} from './ingest-messages.command';
+import { IngestMessagesCommand, IngestResult, RejectedMessage } from './ingest-messages.command';
 
 const EVENT_COLUMNS = [
   'id',
@@ -100,7 +96,11 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         return;
       }
       seen.add(m.messageId);
-      const { context, enrichment, bot } = this.enricher.enrich(m.context, request.client, request.channel);
+      const { context, enrichment, bot } = this.enricher.enrich(
+        m.context,
+        request.client,
+        request.channel,
+      );
       const id = newId(receivedAt.getTime());
       const mergedEnrichment: JsonObject = { ...enrichment, ...(request.enrichment ?? {}) };
       accepted.push({
@@ -133,7 +133,8 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
       });
     });
 
-    if (rejected.length > 0) await this.storeRejected(sourceId, receivedAt, rejected, rejectedPayloads);
+    if (rejected.length > 0)
+      await this.storeRejected(sourceId, receivedAt, rejected, rejectedPayloads);
 
     let insertedIds: string[] = [];
     if (accepted.length > 0) {

@@ -21,10 +21,12 @@ describe('correctSkew', () => {
 });
 
 describe('parseIsoTime', () => {
-  it.each(['2026-11-23T10:00:00Z', '2026-11-23T10:00:00.123+02:00', '2026-11-23', '2026-11-23T10:00Z'])(
-    'accepts %s',
-    (v) => expect(parseIsoTime(v)).toBeInstanceOf(Date),
-  );
+  it.each([
+    '2026-11-23T10:00:00Z',
+    '2026-11-23T10:00:00.123+02:00',
+    '2026-11-23',
+    '2026-11-23T10:00Z',
+  ])('accepts %s', (v) => expect(parseIsoTime(v)).toBeInstanceOf(Date));
   it.each(['yesterday', '1', 12345, '2026-13-45T00:00:00Z', '0099-01-01T00:00:00Z', {}])(
     'rejects %p',
     (v) => expect(parseIsoTime(v)).toBe('invalid'),
@@ -38,7 +40,10 @@ describe('parseIsoTime', () => {
 describe('mergeContext', () => {
   it('lets the message context win and merges nested objects', () => {
     expect(
-      mergeContext({ library: { name: 'x', version: '1' }, locale: 'en' }, { library: { version: '2' } }),
+      mergeContext(
+        { library: { name: 'x', version: '1' }, locale: 'en' },
+        { library: { version: '2' } },
+      ),
     ).toEqual({ library: { name: 'x', version: '2' }, locale: 'en' });
   });
 });
@@ -79,14 +84,22 @@ describe('normalizeMessage', () => {
   });
 
   it('uses the type the route implies and refuses a contradicting one', () => {
-    const ok = normalizeMessage({ raw: { userId: 'u', event: 'E' }, impliedType: 'track', receivedAt });
+    const ok = normalizeMessage({
+      raw: { userId: 'u', event: 'E' },
+      impliedType: 'track',
+      receivedAt,
+    });
     expect(ok.ok && ok.message.type).toBe('track');
     const bad = normalizeMessage({
       raw: { type: 'page', userId: 'u', event: 'E' },
       impliedType: 'track',
       receivedAt,
     });
-    expect(bad).toEqual({ ok: false, messageId: null, errors: ['type must be "track" on this route'] });
+    expect(bad).toEqual({
+      ok: false,
+      messageId: null,
+      errors: ['type must be "track" on this route'],
+    });
   });
 
   it.each([
@@ -94,13 +107,22 @@ describe('normalizeMessage', () => {
     [{ type: 'track', userId: 'u' }, 'event is required for track'],
     [{ type: 'alias', userId: 'u' }, 'previousId is required for alias'],
     [{ type: 'group', userId: 'u' }, 'groupId is required for group'],
-    [{ type: 'nope', userId: 'u' }, 'type must be one of track, identify, page, screen, group, alias (got "nope")'],
+    [
+      { type: 'nope', userId: 'u' },
+      'type must be one of track, identify, page, screen, group, alias (got "nope")',
+    ],
     [{ userId: 'u' }, 'type is required: one of track, identify, page, screen, group, alias'],
-    [{ type: 'identify', userId: 'u', timestamp: 'last week' }, 'timestamp is not an ISO 8601 time'],
+    [
+      { type: 'identify', userId: 'u', timestamp: 'last week' },
+      'timestamp is not an ISO 8601 time',
+    ],
     [{ type: 'identify', userId: 'u', sentAt: 5 }, 'sentAt is not an ISO 8601 time'],
     [{ type: 'identify', userId: { id: 1 } }, 'userId must be a string'],
     [{ type: 'identify', userId: 'u', traits: [1] }, 'traits must be an object'],
-    [{ type: 'track', userId: 'u', event: 'x'.repeat(300) }, 'event must be at most 255 characters'],
+    [
+      { type: 'track', userId: 'u', event: 'x'.repeat(300) },
+      'event must be at most 255 characters',
+    ],
   ])('rejects %p with "%s"', (raw, error) => {
     const r = normalizeMessage({ raw, receivedAt });
     expect(r.ok).toBe(false);
@@ -116,13 +138,22 @@ describe('normalizeMessage', () => {
   });
 
   it('keeps the messageId of a rejected message so the client can find it', () => {
-    const r = normalizeMessage({ raw: { type: 'track', messageId: 'abc', userId: 'u' }, receivedAt });
+    const r = normalizeMessage({
+      raw: { type: 'track', messageId: 'abc', userId: 'u' },
+      receivedAt,
+    });
     expect(r).toMatchObject({ ok: false, messageId: 'abc' });
   });
 
   it('keeps only the fields of its type', () => {
     const r = normalizeMessage({
-      raw: { type: 'identify', userId: 'u', event: 'ignored', name: 'ignored', traits: { plan: 'pro' } },
+      raw: {
+        type: 'identify',
+        userId: 'u',
+        event: 'ignored',
+        name: 'ignored',
+        traits: { plan: 'pro' },
+      },
       receivedAt,
     });
     expect(r.ok && r.message).toMatchObject({ event: null, name: null, traits: { plan: 'pro' } });

@@ -53,11 +53,7 @@ export function correctSkew(
 }
 
 /** Ids may be strings or numbers (Segment accepts numeric userIds); numbers are stored as strings. */
-function readId(
-  msg: JsonObject,
-  field: string,
-  errors: string[],
-): string | null {
+function readId(msg: JsonObject, field: string, errors: string[]): string | null {
   const v = msg[field];
   if (v === undefined || v === null || v === '') return null;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
