@@ -34,15 +34,12 @@ describe('Segment ingestion (/v1)', () => {
     });
 
     it('accepts writeKey in the body and never stores it', async () => {
-      const res = await t
-        .http()
-        .post('/v1/track')
-        .send({
-          writeKey: source.writeKey,
-          userId: 'u1',
-          event: 'Auth Body',
-          messageId: 'wk-body',
-        });
+      const res = await t.http().post('/v1/track').send({
+        writeKey: source.writeKey,
+        userId: 'u1',
+        event: 'Auth Body',
+        messageId: 'wk-body',
+      });
       expect(res.status).toBe(200);
       const [row] = await rows('SELECT payload FROM events WHERE message_id = ?', ['wk-body']);
       expect(
