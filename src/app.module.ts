@@ -10,6 +10,7 @@ import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
 import { HealthModule } from './health/health.module';
 import { IngestionModule } from './ingestion/ingestion.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SourcesModule } from './sources/sources.module';
 
 @Module({})
@@ -42,6 +43,7 @@ export class AppModule {
         SourcesModule,
         IngestionModule.register(config.role),
         HealthModule,
+        MetricsModule,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
+import { duplicatesTotal, ingestedTotal, rejectedTotal } from '../../common/metrics';
 import { Enricher } from '../enrichment/enricher';
 import { MessagesIngested } from '../events/messages-ingested.event';
 import type { CanonicalMessage, JsonObject } from '../message/canonical-message';
@@ -160,6 +161,10 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         duplicates += accepted.length - insertedIds.length;
       }
     }
+    const channel = request.channel;
+    if (insertedIds.length > 0) ingestedTotal.inc({ channel }, insertedIds.length);
+    if (duplicates > 0) duplicatesTotal.inc({ channel }, duplicates);
+    if (rejected.length > 0) rejectedTotal.inc({ channel }, rejected.length);
     if (insertedIds.length > 0) this.events.publish(new MessagesIngested(sourceId, insertedIds));
     return {
       success: true,
