@@ -49,7 +49,10 @@ export class QueueMetricsCollector implements OnModuleInit {
         this.reset();
         for (const q of ready()) {
           const [oldest] = await q.getWaiting(0, 0);
-          this.set({ queue: q.name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+          this.set(
+            { queue: q.name },
+            oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0,
+          );
         }
       },
     });

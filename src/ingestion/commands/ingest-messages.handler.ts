@@ -6,7 +6,7 @@ import { duplicatesTotal, ingestedTotal, rejectedTotal } from '../../common/metr
 import { Enricher } from '../enrichment/enricher';
 import { MessagesIngested } from '../events/messages-ingested.event';
 import type { CanonicalMessage, JsonObject } from '../message/canonical-message';
-import { MAX_MESSAGE_BYTES, normalizeMessage } from '../message/normalize-message';
+import { MAX_MESSAGE_BYTES, normalizeMessage, sanitizeJson } from '../message/normalize-message';
 import { IngestMessagesCommand, IngestResult, RejectedMessage } from './ingest-messages.command';
 
 const EVENT_COLUMNS = [
@@ -127,7 +127,7 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
           JSON.stringify(m.traits),
           JSON.stringify(context),
           JSON.stringify(m.integrations),
-          JSON.stringify(entry.raw),
+          JSON.stringify(result.payload),
           JSON.stringify(mergedEnrichment),
           bot ? 1 : 0,
         ],
@@ -182,19 +182,14 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
     payloads: unknown[],
   ): Promise<void> {
     const params = rejected.flatMap((r, i) => {
-      let payload: string;
-      try {
-        payload = JSON.stringify(payloads[i] === undefined ? null : payloads[i]);
-      } catch {
-        payload = JSON.stringify({ raw: String(payloads[i]) });
-      }
+      const payload = storableRejectedPayload(payloads[i]);
       return [
         newId(receivedAt.getTime()),
         sourceId,
         r.messageId,
         r.index,
         payload,
-        JSON.stringify(r.errors),
+        JSON.stringify(sanitizeJson(r.errors)),
         receivedAt,
       ];
     });
@@ -204,4 +199,23 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
       params,
     );
   }
+}
+
+/**
+ * A rejected message is kept whatever it is. What the database cannot hold as JSON (nested too
+ * deep) is kept as its text instead.
+ */
+function storableRejectedPayload(raw: unknown): string {
+  const clean = sanitizeJson(raw === undefined ? null : raw);
+  if (clean !== null || raw === null || raw === undefined) return JSON.stringify(clean);
+  let text: string;
+  try {
+    text = JSON.stringify(raw);
+  } catch {
+    text = String(raw);
+  }
+  return JSON.stringify({
+    unstorable: 'nested too deep to store as JSON; kept as text',
+    text: sanitizeJson(text.slice(0, MAX_MESSAGE_BYTES)),
+  });
 }
