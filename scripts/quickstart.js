@@ -714,7 +714,7 @@ function exampleBatch() {
         properties: { name: 'Fallin for You', artist: 'Dierks Bentley' },
         context: {
           ip: '24.5.68.47',
-          page: { url: 'https://www.example.com/pricing?utm_source=demo&gclid=abc123' },
+          page: { url: 'https://www.example.com/pricing' },
         },
         timestamp: now,
       },
