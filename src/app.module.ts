@@ -5,7 +5,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { CoreModule } from './common/core.module';
-import { dataSourceOptions, ensureDatabase } from './common/database';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, ensureDatabase, migrateWithLock } from './common/database';
 import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
 import { HealthModule } from './health/health.module';
@@ -32,10 +33,14 @@ export class AppModule {
             return {
               ...dataSourceOptions(config.databaseUrl),
               autoLoadEntities: true,
-              migrationsRun: true,
               retryAttempts: 3,
               retryDelay: 1000,
             };
+          },
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options!).initialize();
+            await migrateWithLock(ds);
+            return ds;
           },
         }),
         BullModule.forRoot({ url: config.redisUrl, prefix: config.redisPrefix }),
