@@ -270,7 +270,7 @@ describe('browser endpoint /e/{publicKey}', () => {
     expect(first.anonymousId).toBe(expected);
   });
 
-  it('answers 400 naming the field, 404 for an unknown key, and stores nothing for either', async () => {
+  it('answers 400 naming the field (the hit kept as rejected) and 404 for an unknown key', async () => {
     const s = await t.createSource();
     const cases: Array<[object | string, RegExp]> = [
       [{ url: '/' }, /^type is required/],
@@ -290,6 +290,14 @@ describe('browser endpoint /e/{publicKey}', () => {
         message: expect.stringMatching(message),
       });
     }
+    // Hits that were JSON but not a valid hit are kept with their reason, like rejected messages.
+    const rejected = (await t.admin.get(`/admin/rejected-events?sourceId=${s.id}`)).body.items;
+    expect(rejected).toHaveLength(cases.length - 1);
+    expect(rejected.map((r: { errors: string[] }) => r.errors[0])).toContain('url is required');
+    expect(rejected.map((r: { payload: unknown }) => r.payload)).toContainEqual({
+      type: 'click',
+      url: '/',
+    });
     const unknown = await post(t, 'pk_does_not_exist', { type: 'pageview', url: '/' });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual({
@@ -360,6 +368,25 @@ describe('browser endpoint /e/{publicKey}', () => {
 
     const stored = await waitForEvents(s.id, 2);
     expect(stored).toHaveLength(2); // the refused one was never stored
+  });
+
+  it('applies the same per-source CORS to the Koala browser routes /web/projects/{publicKey}/...', async () => {
+    const s = await t.createSource({ name: 'koala', allowedOrigins: ['https://app.example'] });
+    const preflight = await t
+      .http()
+      .options(`/web/projects/${s.publicKey}/batch`)
+      .set('Origin', 'https://app.example')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+    const denied = await t
+      .http()
+      .post(`/web/projects/${s.publicKey}/accounts/batch`)
+      .set('Origin', 'https://evil.example')
+      .send({ domain: 'x.example' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toBe('origin https://evil.example is not allowed for this source');
   });
 
   it('stores bots (by user agent, or none) flagged, and they never reach the pipeline steps', async () => {
@@ -473,8 +500,13 @@ describe('browser endpoint /e/{publicKey}', () => {
         );
         expect(first.filter((st) => st === 202)).toHaveLength(60);
         for (const app of [t, t2]) {
-          const limited = await post(app, s.publicKey, page, { ip });
+          const limited = await post(app, s.publicKey, page, {
+            ip,
+            origin: 'https://shop.example',
+          });
           expect(limited.status).toBe(429);
+          // A page's script can read the 429 and its Retry-After: CORS headers come first.
+          expect(limited.headers['access-control-allow-origin']).toBe('https://shop.example');
           expect(limited.body).toEqual({
             statusCode: 429,
             error: 'Too Many Requests',

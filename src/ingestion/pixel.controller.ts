@@ -27,7 +27,7 @@ import { PublicRateLimitGuard } from './http/public-rate-limit.guard';
 import { clientOf, readJsonObject } from './http/request-body';
 import { VisitorIds } from './http/visitor-id';
 import { MAX_MESSAGE_BYTES } from './message/normalize-message';
-import { parsePixelHit, pixelHitToMessage } from './message/pixel-hit';
+import { PixelHit, parsePixelHit, pixelHitToMessage } from './message/pixel-hit';
 
 /**
  * Zenovay's public tracking endpoint: pages post `pageview`s and `event`s here with nothing but the
@@ -80,7 +80,24 @@ export class PixelController {
     const receivedAt = new Date();
     const body = readJsonObject(req, MAX_MESSAGE_BYTES, 'body');
     const source = await sourceByPublicKey(this.queries, publicKey);
-    const hit = parsePixelHit(body);
+    let hit: PixelHit;
+    try {
+      hit = parsePixelHit(body);
+    } catch (err) {
+      // Kept with its reason, like every rejected message; the caller gets the 400.
+      if (err instanceof BadRequestException) {
+        await this.commands.execute(
+          new IngestMessagesCommand({
+            sourceId: source.id,
+            channel: 'pixel',
+            entries: [{ raw: body, rejectedWith: [err.message] }],
+            client: clientOf(req),
+            receivedAt,
+          }),
+        );
+      }
+      throw err;
+    }
     const visitor = await this.visitors.resolve(req, res, source, hit.url);
     const result = await this.commands.execute(
       new IngestMessagesCommand({
