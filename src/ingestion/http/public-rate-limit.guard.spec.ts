@@ -1,8 +1,12 @@
+import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { PublicRedis } from './public-redis';
 import { FailOpenRedisStorage, PUBLIC_RATE_LIMITS, rateLimitKey } from './public-rate-limit.guard';
 
 describe('public rate limits', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
+
   it('are 60 per 10 s and 5,000 per hour', () => {
     expect(PUBLIC_RATE_LIMITS).toEqual([
       { name: 'burst', ttl: 10_000, limit: 60 },
