@@ -1,11 +1,22 @@
 import { BullModule } from '@nestjs/bull';
-import { DynamicModule, Module } from '@nestjs/common';
+import {
+  DynamicModule,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  RequestMethod,
+} from '@nestjs/common';
+import cookieParser from 'cookie-parser';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Role, runsWorker } from '../config/configuration';
 import { AdminEventsController } from './admin-events.controller';
 import { DispatchEventsHandler } from './commands/dispatch-events.handler';
 import { IngestMessagesHandler } from './commands/ingest-messages.handler';
 import { Enricher } from './enrichment/enricher';
+import { PublicCorsMiddleware, PUBLIC_ROUTES } from './http/public-cors.middleware';
+import { PublicRateLimitModule } from './http/public-rate-limit.guard';
+import { PublicRedisModule } from './http/public-redis';
+import { VisitorIds } from './http/visitor-id';
 import { EventEntity } from './entities/event.entity';
 import { RejectedEventEntity } from './entities/rejected-event.entity';
 import { OnMessagesIngestedHandler } from './events/on-messages-ingested.handler';
@@ -15,6 +26,7 @@ import { PipelineProcessor } from './pipeline/pipeline.processor';
 import { GetEventsByIdsHandler } from './queries/get-events-by-ids.handler';
 import { ListEventsHandler } from './queries/list-events.handler';
 import { ListRejectedEventsHandler } from './queries/list-rejected-events.handler';
+import { PixelController } from './pixel.controller';
 import { SegmentController } from './segment.controller';
 
 export const CommandHandlers = [IngestMessagesHandler, DispatchEventsHandler];
@@ -22,17 +34,20 @@ export const QueryHandlers = [GetEventsByIdsHandler, ListEventsHandler, ListReje
 export const EventHandlers = [OnMessagesIngestedHandler];
 
 @Module({})
-export class IngestionModule {
+export class IngestionModule implements NestModule {
   static register(role: Role): DynamicModule {
     return {
       module: IngestionModule,
       imports: [
         TypeOrmModule.forFeature([EventEntity, RejectedEventEntity]),
         BullModule.registerQueue({ name: PIPELINE_QUEUE }),
+        PublicRedisModule,
+        PublicRateLimitModule,
       ],
-      controllers: [SegmentController, AdminEventsController],
+      controllers: [SegmentController, PixelController, AdminEventsController],
       providers: [
         Enricher,
+        VisitorIds,
         ...CommandHandlers,
         ...QueryHandlers,
         ...EventHandlers,
@@ -41,5 +56,12 @@ export class IngestionModule {
       ],
       exports: [Enricher],
     };
+  }
+
+  /** The public-key routes read the visitor cookie and answer CORS per source, preflights included. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(cookieParser(), PublicCorsMiddleware)
+      .forRoutes(...PUBLIC_ROUTES.map((path) => ({ path, method: RequestMethod.ALL })));
   }
 }

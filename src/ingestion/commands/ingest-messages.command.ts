@@ -6,6 +6,11 @@ export interface IngestEntry {
   raw: unknown;
   /** The type a single-message route implies; batch entries carry their own. */
   impliedType?: MessageType;
+  /**
+   * Set when the route already found the entry invalid in its own wire format (e.g. a pixel hit
+   * without url): it is kept in rejected_events with these errors, like any rejected message.
+   */
+  rejectedWith?: string[];
 }
 
 export interface IngestRequest {

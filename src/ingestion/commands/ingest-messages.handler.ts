@@ -73,6 +73,10 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         rejected.push({ index, messageId, errors });
         rejectedPayloads.push(entry.raw);
       };
+      if (entry.rejectedWith) {
+        reject(null, entry.rejectedWith);
+        return;
+      }
       if (jsonSize(entry.raw) > MAX_MESSAGE_BYTES) {
         const id = (entry.raw as { messageId?: unknown } | null)?.messageId;
         reject(typeof id === 'string' ? id.slice(0, 255) : null, [
