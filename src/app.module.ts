@@ -9,6 +9,7 @@ import { dataSourceOptions, ensureDatabase } from './common/database';
 import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
 import { HealthModule } from './health/health.module';
+import { IdentityModule } from './identity/identity.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { SourcesModule } from './sources/sources.module';
 
@@ -37,6 +38,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         SourcesModule,
         IngestionModule.register(config.role),
+        IdentityModule,
         HealthModule,
       ],
     };
