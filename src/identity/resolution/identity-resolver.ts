@@ -23,6 +23,8 @@ export interface ResolutionOutcome {
   /** Merges of profiles that existed before this batch, surviving ids as of the commit. */
   merges: MergeRecord[];
   conflicts: ConflictRecord[];
+  /** Transactions it took (more than one after a deadlock or a lost insert race). */
+  attempts: number;
 }
 
 interface ProfileRow {
@@ -95,7 +97,7 @@ export class IdentityResolver {
   async resolve(inputs: ResolutionInput[]): Promise<ResolutionOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(inputs);
+        return { ...(await this.attempt(inputs)), attempts: attempt };
       } catch (err) {
         if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw err;
         this.logger.debug(
@@ -107,7 +109,7 @@ export class IdentityResolver {
     }
   }
 
-  private async attempt(inputs: ResolutionInput[]): Promise<ResolutionOutcome> {
+  private async attempt(inputs: ResolutionInput[]): Promise<Omit<ResolutionOutcome, 'attempts'>> {
     const ordered = [...inputs].sort(canonicalOrder);
     const keys = [...new Set(ordered.flatMap((m) => m.identities.map(identityKey)))];
     const qr = this.db.createQueryRunner();
@@ -213,7 +215,7 @@ export class IdentityResolver {
     graph: IdentityGraph,
     eventProfiles: Map<string, string | null>,
     now: number,
-  ): Promise<ResolutionOutcome> {
+  ): Promise<Omit<ResolutionOutcome, 'attempts'>> {
     const nowDate = new Date(now);
     // Sorted, so that two workers inserting overlapping identities lock them in the same order.
     const fresh = [...graph.newIdentities.entries()]
