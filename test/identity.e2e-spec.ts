@@ -56,6 +56,7 @@ describe('identity resolution (e2e)', () => {
   const eventsOf = async (query: string) =>
     (await t.admin.get(`/admin/events?${query}`)).body.items as Array<{
       id: string;
+      userId: string | null;
       profileId: string | null;
     }>;
 
@@ -164,14 +165,22 @@ describe('identity resolution (e2e)', () => {
     expect(rows).toEqual([{ profile_id: null }]);
   });
 
-  it('keeps two userIds apart and records the conflict', async () => {
-    await send({
-      type: 'identify',
-      userId: 'user-5a',
-      anonymousId: 'shared-5',
-      timestamp: '2026-11-20T10:00:00Z',
-    });
-    const first = await profileWhen('userId:user-5a', () => true);
+  it('keeps two userIds apart: an id seen with both belongs to neither, and the conflict is recorded', async () => {
+    await send(
+      {
+        type: 'identify',
+        userId: 'user-5a',
+        anonymousId: 'shared-5',
+        timestamp: '2026-11-20T10:00:00Z',
+      },
+      {
+        type: 'track',
+        event: 'Browsed',
+        anonymousId: 'shared-5',
+        timestamp: '2026-11-20T10:01:00Z',
+      },
+    );
+    const first = await profileWhen('userId:user-5a', (x) => x.identities.length === 2);
     await send({
       type: 'identify',
       userId: 'user-5b',
@@ -180,16 +189,25 @@ describe('identity resolution (e2e)', () => {
       traits: { email: 'b5@example.com' },
     });
     const second = await profileWhen('userId:user-5b', (x) => x.identities.length === 2);
-    expect(second.id).not.toBe(first.id);
-    // The shared anonymous id stays where it was; the message's new identity goes with its userId.
+    // The message's own new identity goes with its userId; the shared one leaves user-5a too.
     expect(ids(second)).toEqual(['email:b5@example.com', 'userId:user-5b']);
-    expect(ids(await profileWhen('userId:user-5a', () => true))).toEqual([
-      'anonymousId:shared-5',
-      'userId:user-5a',
-    ]);
+    const a = await profileWhen('userId:user-5a', (x) => x.identities.length === 1);
+    expect(a.id).toBe(first.id);
+    const shared = await profileWhen('anonymousId:shared-5', () => true);
+    expect(ids(shared)).toEqual(['anonymousId:shared-5']);
+    expect(new Set([a.id, second.id, shared.id]).size).toBe(3);
+    // Its anonymous event went with it; the identifies stay with their users.
+    const events = await eventsOf('anonymousId=shared-5');
+    const expectedProfile = { 'user-5a': a.id, 'user-5b': second.id };
+    expect(events).toHaveLength(3);
+    for (const e of events) {
+      expect(e.profileId).toBe(
+        e.userId ? expectedProfile[e.userId as keyof typeof expectedProfile] : shared.id,
+      );
+    }
     const [rows] = await db.query(
       "SELECT from_profile_id AS f, into_profile_id AS i, details FROM profile_merges WHERE kind = 'conflict' AND into_profile_id = ?",
-      [second.id],
+      [shared.id],
     );
     const conflicts = rows as Array<{ f: string; i: string; details: unknown }>;
     expect(conflicts).toHaveLength(1);
@@ -199,7 +217,7 @@ describe('identity resolution (e2e)', () => {
         ? JSON.parse(conflicts[0].details)
         : conflicts[0].details;
     expect(details).toEqual({
-      userIds: ['user-5b', 'user-5a'],
+      userIds: ['user-5a', 'user-5b'],
       identities: ['anonymousId:shared-5'],
     });
   });

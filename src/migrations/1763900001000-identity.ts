@@ -1,7 +1,9 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Profiles, the identity graph and its audit trail. The primary key on identities (type, value) is
+ * Profiles, the identity graph and its audit trail. `identities.component_id` groups the non-userId
+ * identities linked by messages without userId (see IdentityGraph); `profiles.contested_by` lists
+ * the userIds of a contested component's profile. The primary key on identities (type, value) is
  * what makes concurrent resolution safe: two workers can never both create the same identity, the
  * loser of that race rolls back and retries against the winner's row.
  */
@@ -14,6 +16,7 @@ export class Identity1763900001000 implements MigrationInterface {
         id CHAR(36) NOT NULL,
         user_id VARCHAR(255) NULL,
         merged_into CHAR(36) NULL,
+        contested_by JSON NULL,
         traits JSON NOT NULL,
         trait_times JSON NOT NULL,
         first_touch JSON NULL,
@@ -30,9 +33,11 @@ export class Identity1763900001000 implements MigrationInterface {
         type VARCHAR(16) NOT NULL,
         value VARCHAR(255) NOT NULL,
         profile_id CHAR(36) NOT NULL,
+        component_id CHAR(36) NULL,
         created_at DATETIME(3) NOT NULL,
         PRIMARY KEY (type, value),
-        KEY ix_identities_profile (profile_id)
+        KEY ix_identities_profile (profile_id),
+        KEY ix_identities_component (component_id)
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
     await q.query(`
       CREATE TABLE profile_merges (

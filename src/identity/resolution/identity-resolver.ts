@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import type { EventView } from '../../ingestion/message/canonical-message';
 import { parseJsonColumn } from '../../ingestion/event-view';
 import type { Attribution } from '../profile-view';
-import { identitiesOf, identityKey, normalizeIdentity } from './identities';
+import { type Identity, identitiesOf, identityKey, normalizeIdentity } from './identities';
 import {
   canonicalOrder,
   type ConflictRecord,
@@ -31,6 +31,7 @@ interface ProfileRow {
   id: string;
   user_id: string | null;
   merged_into: string | null;
+  contested_by: unknown;
   traits: unknown;
   trait_times: unknown;
   first_touch: unknown;
@@ -119,9 +120,9 @@ export class IdentityResolver {
       const now = Date.now();
       const graph = new IdentityGraph(() => newId(now), now);
       await this.loadAndLock(qr, ordered, keys, graph);
-      const profiles = new Map<string, string | null>();
-      for (const m of ordered) profiles.set(m.eventId, graph.apply(m));
-      for (const [eventId, p] of profiles) profiles.set(eventId, p === null ? null : graph.live(p));
+      for (const m of ordered) graph.apply(m);
+      // Read at the end: a component taken out of a profile later in the batch takes its events along.
+      const profiles = new Map(ordered.map((m) => [m.eventId, graph.profileOf(m)]));
       const outcome = await this.write(qr, graph, profiles, now);
       await qr.commitTransaction();
       return outcome;
@@ -148,14 +149,14 @@ export class IdentityResolver {
     const locked = new Map<string, ProfileRow>();
     let owners = await this.readIdentities(qr, keys, byKey);
     for (let round = 0; ; round++) {
-      const wanted = new Set(owners.values());
+      const wanted = new Set([...owners.values()].map((o) => o.profile));
       for (const row of locked.values()) if (row.merged_into) wanted.add(row.merged_into);
       const missing = [...wanted].filter((id) => !locked.has(id)).sort();
       if (missing.length === 0) break;
       if (round >= MAX_LOCK_ROUNDS)
         throw new LockChurn('identity graph kept changing under the batch');
       const rows: ProfileRow[] = await qr.query(
-        `SELECT id, user_id, merged_into, traits, trait_times, first_touch, last_touch, first_seen_at,
+        `SELECT id, user_id, merged_into, contested_by, traits, trait_times, first_touch, last_touch, first_seen_at,
                 last_seen_at, created_at
            FROM profiles WHERE id IN (${missing.map(() => '?').join(',')}) ORDER BY id FOR UPDATE`,
         missing,
@@ -171,6 +172,7 @@ export class IdentityResolver {
       const state: ProfileState = {
         id: r.id,
         userId: r.user_id,
+        contestedBy: parseJsonColumn<string[] | null>(r.contested_by, null) ?? [],
         createdAt: r.created_at.getTime(),
         traits: {
           values: parseJsonColumn(r.traits, {}),
@@ -188,25 +190,32 @@ export class IdentityResolver {
       };
       graph.addProfile(state);
     }
-    for (const [key, profileId] of owners) graph.addIdentity(key, profileId);
+    for (const [key, o] of owners) graph.addIdentity(byKey.get(key)!, o.profile, o.component);
   }
 
   private async readIdentities(
     qr: QueryRunner,
     keys: string[],
-    byKey: Map<string, { type: string; value: string }>,
-  ): Promise<Map<string, string>> {
-    const owners = new Map<string, string>();
+    byKey: Map<string, Identity>,
+  ): Promise<Map<string, { profile: string; component: string | null }>> {
+    const owners = new Map<string, { profile: string; component: string | null }>();
     if (keys.length === 0) return owners;
     const params = keys.flatMap((k) => {
       const i = byKey.get(k)!;
       return [i.type, i.value];
     });
-    const rows: Array<{ type: string; value: string; profile_id: string }> = await qr.query(
-      `SELECT type, value, profile_id FROM identities WHERE (type, value) IN (${keys.map(() => '(?,?)').join(',')})`,
+    const rows: Array<{
+      type: string;
+      value: string;
+      profile_id: string;
+      component_id: string | null;
+    }> = await qr.query(
+      `SELECT type, value, profile_id, component_id FROM identities WHERE (type, value) IN (${keys.map(() => '(?,?)').join(',')})`,
       params,
     );
-    for (const r of rows) owners.set(`${r.type}:${r.value}`, r.profile_id);
+    for (const r of rows) {
+      owners.set(`${r.type}:${r.value}`, { profile: r.profile_id, component: r.component_id });
+    }
     return owners;
   }
 
@@ -220,10 +229,10 @@ export class IdentityResolver {
     // Sorted, so that two workers inserting overlapping identities lock them in the same order.
     const fresh = [...graph.newIdentities.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, i]) => [i.type, i.value, graph.ownerOf(key)!, nowDate]);
+      .map(([key, i]) => [i.type, i.value, graph.ownerOf(key)!, graph.componentIdOf(key), nowDate]);
     if (fresh.length > 0) {
       await qr.query(
-        `INSERT INTO identities (type, value, profile_id, created_at) VALUES ${fresh.map(() => '(?,?,?,?)').join(',')}`,
+        `INSERT INTO identities (type, value, profile_id, component_id, created_at) VALUES ${fresh.map(() => '(?,?,?,?,?)').join(',')}`,
         fresh.flat(),
       );
     }
@@ -234,10 +243,11 @@ export class IdentityResolver {
     );
     if (changed.length > 0) {
       await qr.query(
-        `INSERT INTO profiles (id, user_id, merged_into, traits, trait_times, first_touch, last_touch,
+        `INSERT INTO profiles (id, user_id, merged_into, contested_by, traits, trait_times, first_touch, last_touch,
                                first_seen_at, last_seen_at, created_at, updated_at)
-         VALUES ${changed.map(() => '(?,?,?,?,?,?,?,?,?,?,?)').join(',')}
+         VALUES ${changed.map(() => '(?,?,?,?,?,?,?,?,?,?,?,?)').join(',')}
          ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), merged_into = VALUES(merged_into),
+           contested_by = VALUES(contested_by),
            traits = VALUES(traits), trait_times = VALUES(trait_times), first_touch = VALUES(first_touch),
            last_touch = VALUES(last_touch), first_seen_at = VALUES(first_seen_at),
            last_seen_at = VALUES(last_seen_at), updated_at = VALUES(updated_at)`,
@@ -245,6 +255,7 @@ export class IdentityResolver {
           p.id,
           p.userId,
           p.mergedInto ? graph.live(p.mergedInto) : null,
+          p.contestedBy.length > 0 ? JSON.stringify(p.contestedBy) : null,
           JSON.stringify(p.traits.values),
           JSON.stringify(p.traits.times),
           p.touches.first ? JSON.stringify(p.touches.first) : null,
@@ -280,6 +291,7 @@ export class IdentityResolver {
       await remap('profiles', 'merged_into');
       await remap('events', 'profile_id');
     }
+    await this.moveComponents(qr, graph);
     const audit = [
       ...merges.map((r) => ['merge', r, {}] as const),
       ...conflicts.map(
@@ -314,5 +326,45 @@ export class IdentityResolver {
       );
     }
     return { profiles: eventProfiles, merges, conflicts };
+  }
+
+  /**
+   * Components that changed profile other than by a whole-profile merge (a contested component taken
+   * out of a person's profile) move with their identities and their anonymous events; components
+   * merged into another take its id. Runs after the profile merges have been written.
+   */
+  private async moveComponents(qr: QueryRunner, graph: IdentityGraph): Promise<void> {
+    const moved: Array<{ component: string; from: string; to: string }> = [];
+    const renamed: Array<[string, string]> = [];
+    for (const c of graph.components.values()) {
+      if (c.loadedProfile === null) continue;
+      const live = graph.liveComponent(c.id);
+      if (live.id !== c.id) renamed.push([c.id, live.id]);
+      const from = graph.live(c.loadedProfile);
+      const to = graph.live(live.profile);
+      if (from !== to) moved.push({ component: c.id, from, to });
+    }
+    if (moved.length > 0) {
+      await qr.query(
+        `UPDATE identities SET profile_id = CASE component_id ${moved.map(() => 'WHEN ? THEN ?').join(' ')} END
+          WHERE component_id IN (${moved.map(() => '?').join(',')})`,
+        [...moved.flatMap((m) => [m.component, m.to]), ...moved.map((m) => m.component)],
+      );
+      // Rare (conflicts only): one statement per component is fine.
+      for (const m of moved) {
+        await qr.query(
+          `UPDATE events SET profile_id = ? WHERE profile_id = ? AND user_id IS NULL AND anonymous_id IN
+             (SELECT value FROM identities WHERE type = 'anonymousId' AND component_id = ?)`,
+          [m.to, m.from, m.component],
+        );
+      }
+    }
+    if (renamed.length > 0) {
+      await qr.query(
+        `UPDATE identities SET component_id = CASE component_id ${renamed.map(() => 'WHEN ? THEN ?').join(' ')} END
+          WHERE component_id IN (${renamed.map(() => '?').join(',')})`,
+        [...renamed.flat(), ...renamed.map(([from]) => from)],
+      );
+    }
   }
 }
