@@ -10,6 +10,7 @@ interface Profile {
   attribution: { first: Record<string, unknown> | null; last: Record<string, unknown> | null };
   firstSeenAt: string;
   lastSeenAt: string;
+  contestedBy?: string[];
 }
 
 const ids = (p: Profile) => p.identities.map((i) => `${i.type}:${i.value}`).sort();
@@ -195,6 +196,8 @@ describe('identity resolution (e2e)', () => {
     expect(a.id).toBe(first.id);
     const shared = await profileWhen('anonymousId:shared-5', () => true);
     expect(ids(shared)).toEqual(['anonymousId:shared-5']);
+    expect(shared.contestedBy).toEqual(['user-5a', 'user-5b']);
+    expect(second.contestedBy).toBeUndefined();
     expect(new Set([a.id, second.id, shared.id]).size).toBe(3);
     // Its anonymous event went with it; the identifies stay with their users.
     const events = await eventsOf('anonymousId=shared-5');

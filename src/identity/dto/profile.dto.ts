@@ -56,4 +56,10 @@ export class ProfileResponseDto {
   @ApiProperty({ type: ProfileAttributionDto }) attribution: ProfileAttributionDto;
   @ApiProperty() firstSeenAt: string;
   @ApiProperty() lastSeenAt: string;
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Only on a profile of identities seen with two userIds or more (which then belong to neither person): those userIds',
+  })
+  contestedBy?: string[];
 }

@@ -16,6 +16,7 @@ import { GetProfileQuery } from './get-profile.query';
 interface Row {
   id: string;
   merged_into: string | null;
+  contested_by: unknown;
   traits: unknown;
   first_touch: unknown;
   last_touch: unknown;
@@ -50,7 +51,7 @@ export class GetProfileHandler implements IQueryHandler<GetProfileQuery> {
     }
     for (let hop = 0; id && hop < MAX_HOPS; hop++) {
       const [row]: Row[] = await this.db.query(
-        `SELECT id, merged_into, traits, first_touch, last_touch, first_seen_at, last_seen_at, created_at
+        `SELECT id, merged_into, contested_by, traits, first_touch, last_touch, first_seen_at, last_seen_at, created_at
            FROM profiles WHERE id = ?`,
         [id],
       );
@@ -74,6 +75,7 @@ export class GetProfileHandler implements IQueryHandler<GetProfileQuery> {
       (a, b) => rank(a.type) - rank(b.type) || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
     );
     const seen = (d: Date | null) => (d ?? row.created_at).toISOString();
+    const contestedBy = parseJsonColumn<string[] | null>(row.contested_by, null);
     return {
       id: row.id,
       identities: identities.map(({ type, value }) => ({ type, value })),
@@ -85,6 +87,7 @@ export class GetProfileHandler implements IQueryHandler<GetProfileQuery> {
       },
       firstSeenAt: seen(row.first_seen_at),
       lastSeenAt: seen(row.last_seen_at),
+      ...(contestedBy && contestedBy.length > 0 ? { contestedBy } : {}),
     };
   }
 }
