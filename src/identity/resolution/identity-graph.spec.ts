@@ -33,6 +33,7 @@ const existing = (id: string, createdAt: number, userId: string | null = null): 
   mergedInto: null,
   isNew: false,
   dirty: false,
+  seenDirty: false,
 });
 
 const key = (type: string, value: string) => identityKey({ type, value } as Identity);
@@ -188,11 +189,11 @@ describe('IdentityGraph merge rules', () => {
     g.apply(m);
     const p = g.profileOf(m)!;
     const before = structuredClone(g.profiles.get(p));
-    g.profiles.get(p)!.dirty = false;
+    Object.assign(g.profiles.get(p)!, { dirty: false, seenDirty: false });
     g.apply(m);
     expect(g.profileOf(m)).toBe(p);
-    expect(g.profiles.get(p)!.dirty).toBe(false);
-    expect({ ...g.profiles.get(p), dirty: true }).toEqual(before);
+    expect(g.profiles.get(p)).toMatchObject({ dirty: false, seenDirty: false });
+    expect({ ...g.profiles.get(p), dirty: true, seenDirty: false }).toEqual(before);
     expect(g.merges).toEqual([]);
   });
 

@@ -26,7 +26,10 @@ export interface ProfileState {
   lastSeenAt: number | null;
   mergedInto: string | null;
   isNew: boolean;
+  /** Identity, traits or attribution changed: the whole row is written. */
   dirty: boolean;
+  /** Only first/last seen moved (a returning visitor): a slimmer write does. */
+  seenDirty: boolean;
 }
 
 /**
@@ -330,6 +333,7 @@ export class IdentityGraph {
       mergedInto: null,
       isNew: true,
       dirty: true,
+      seenDirty: false,
     };
     this.profiles.set(p.id, p);
     return p;
@@ -365,11 +369,11 @@ export class IdentityGraph {
     if (applyTouch(p.touches, m.touch)) p.dirty = true;
     if (p.firstSeenAt === null || m.at < p.firstSeenAt) {
       p.firstSeenAt = m.at;
-      p.dirty = true;
+      p.seenDirty = true;
     }
     if (p.lastSeenAt === null || m.at > p.lastSeenAt) {
       p.lastSeenAt = m.at;
-      p.dirty = true;
+      p.seenDirty = true;
     }
   }
 }

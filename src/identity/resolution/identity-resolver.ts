@@ -187,6 +187,7 @@ export class IdentityResolver {
         mergedInto: null,
         isNew: false,
         dirty: false,
+        seenDirty: false,
       };
       graph.addProfile(state);
     }
@@ -265,6 +266,21 @@ export class IdentityResolver {
           new Date(p.createdAt),
           nowDate,
         ]),
+      );
+    }
+
+    const seenOnly = [...graph.profiles.values()].filter(
+      (p) => p.seenDirty && !p.dirty && !p.isNew,
+    );
+    if (seenOnly.length > 0) {
+      await qr.query(
+        `UPDATE profiles p JOIN (${seenOnly.map((_, i) => (i === 0 ? 'SELECT ? AS id, ? AS f, ? AS l' : 'SELECT ?, ?, ?')).join(' UNION ALL ')}) v
+            ON v.id = p.id
+            SET p.first_seen_at = v.f, p.last_seen_at = v.l, p.updated_at = ?`,
+        [
+          ...seenOnly.flatMap((p) => [p.id, sqlDate(p.firstSeenAt), sqlDate(p.lastSeenAt)]),
+          nowDate,
+        ],
       );
     }
 
