@@ -1,4 +1,5 @@
 import type { IQuery } from '@nestjs/cqrs';
+import { ResolveIdentitiesCommand } from './identity/commands/resolve-identities.command';
 import type { PipelineStep } from './ingestion/pipeline/pipeline-step';
 
 /**
@@ -6,7 +7,7 @@ import type { PipelineStep } from './ingestion/pipeline/pipeline-step';
  * before accounts (which links the resolved profile) and destinations (whose adapters read the
  * profile's email, phone and click ids).
  */
-export const PIPELINE_STEPS: PipelineStep[] = [];
+export const PIPELINE_STEPS: PipelineStep[] = [ResolveIdentitiesCommand];
 
 /** A field another module adds to an admin view, and the query that fills it for the view's id. */
 export interface DetailPart {
