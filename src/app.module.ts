@@ -8,6 +8,7 @@ import { CoreModule } from './common/core.module';
 import { dataSourceOptions, ensureDatabase } from './common/database';
 import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
+import { DestinationsModule } from './destinations/destinations.module';
 import { HealthModule } from './health/health.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { SourcesModule } from './sources/sources.module';
@@ -18,7 +19,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfigNamespace(config)] }),
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          load: [appConfigNamespace(config)],
+        }),
         CoreModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config.logLevel)),
         TypeOrmModule.forRootAsync({
@@ -37,6 +42,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         SourcesModule,
         IngestionModule.register(config.role),
+        DestinationsModule.register(config.role),
         HealthModule,
       ],
     };
