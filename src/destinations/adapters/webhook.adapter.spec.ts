@@ -68,8 +68,8 @@ describe('webhookAdapter', () => {
     const c = (status: number) =>
       webhookAdapter.classify({ status, headers: {}, body: '' }, req, dest);
     expect(c(204)).toEqual({ status: 'succeeded' });
-    expect(c(429).status).toBe('retry');
-    expect(c(502).status).toBe('retry');
-    expect(c(410).status).toBe('dead');
+    expect(c(429)).toMatchObject({ status: 'retry' });
+    expect(c(502)).toMatchObject({ status: 'retry' });
+    expect(c(410)).toMatchObject({ status: 'dead' });
   });
 });
