@@ -38,6 +38,8 @@ const FINAL: TrackStatus[] = ['succeeded', 'dead', 'skipped'];
 const SECRET_HEADERS = new Set(['authorization', 'access-token', 'developer-token']);
 const MAX_RESPONSE_TEXT = 4096;
 const INSERT_ROWS = 500;
+/** Finished rows written together while a job's requests are still going. */
+const FLUSH_ROWS = 64;
 /** Profile lookups in flight per job. */
 const PROFILE_LOOKUPS = 16;
 
@@ -186,30 +188,44 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
     );
     await this.insert(dest, job, [...rows, ...pending.flat()]);
 
-    const results = await mapLimit(built.requests, REQUEST_CONCURRENCY, async (req) => {
-      if (authFailure)
-        return {
-          sentAt: null,
-          response: null,
-          outcome: authFailure.outcome as Outcome | Outcome[],
-        };
-      const sentAt = new Date();
-      try {
-        const res = await sendRequest(req, this.config.deliveryTimeoutMs);
-        return { sentAt, response: responseView(res), outcome: adapter.classify(res, req, dest) };
-      } catch (err) {
-        const outcome: Outcome = {
-          status: 'retry',
-          error: `network error: ${(err as Error).message}`,
-        };
-        return { sentAt, response: null, outcome };
-      }
-    });
-
     const updates: Row[] = [];
     const retries: Array<{ eventIds: string[]; delayMs: number }> = [];
-    results.forEach((result, r) => {
-      const req = built.requests[r];
+    // Outcomes are written as they come, a few dozen rows at a time, so a worker killed in the middle
+    // of a large job leaves only the rows of requests still in flight to send again.
+    let buffer: Row[] = [];
+    let flushing: Promise<void> = Promise.resolve();
+    const flush = () => {
+      const rowsNow = buffer;
+      buffer = [];
+      flushing = flushing.then(() => this.update(rowsNow));
+      return flushing;
+    };
+
+    await mapLimit(built.requests, REQUEST_CONCURRENCY, async (req, r) => {
+      let result: {
+        sentAt: Date | null;
+        response: Record<string, unknown> | null;
+        outcome: Outcome | Outcome[];
+      };
+      if (authFailure) {
+        result = { sentAt: null, response: null, outcome: authFailure.outcome };
+      } else {
+        const sentAt = new Date();
+        try {
+          const res = await sendRequest(req, this.config.deliveryTimeoutMs);
+          result = {
+            sentAt,
+            response: responseView(res),
+            outcome: adapter.classify(res, req, dest),
+          };
+        } catch (err) {
+          result = {
+            sentAt,
+            response: null,
+            outcome: { status: 'retry', error: `network error: ${(err as Error).message}` },
+          };
+        }
+      }
       const retryIds: string[] = [];
       let retryAfter: number | undefined;
       req.eventIds.forEach((eventId, i) => {
@@ -222,13 +238,15 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
           if (outcome.status === 'retry')
             retryAfter = Math.max(retryAfter ?? 0, outcome.retryAfterMs ?? 0);
         }
-        updates.push({
+        const row: Row = {
           ...pending[r][i],
           status: final.status,
           response: result.response ? maskValues(result.response, secrets) : null,
           error: final.error ? maskValues(final.error, secrets) : null,
           sentAt: result.sentAt,
-        });
+        };
+        updates.push(row);
+        buffer.push(row);
       });
       if (retryIds.length > 0) {
         retries.push({
@@ -236,8 +254,9 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
           delayMs: retryDelayMs(job.attempt, this.config.deliveryBackoffMs, retryAfter),
         });
       }
+      if (buffer.length >= FLUSH_ROWS) await flush();
     });
-    await this.update(updates);
+    await flush();
     if (retries.length > 0) await this.enqueueRetries(job, retries);
     if (summary.failed + summary.dead > 0) {
       const firstError = updates.find((u) => u.error)?.error;
