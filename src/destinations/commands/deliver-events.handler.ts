@@ -194,11 +194,16 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
     // of a large job leaves only the rows of requests still in flight to send again.
     let buffer: Row[] = [];
     let flushing: Promise<void> = Promise.resolve();
-    const flush = () => {
+    let flushError: unknown = null;
+    const flush = (): void => {
       const rowsNow = buffer;
       buffer = [];
-      flushing = flushing.then(() => this.update(rowsNow));
-      return flushing;
+      // Chained so that writes stay in order; not awaited by the senders, so requests keep flowing.
+      flushing = flushing
+        .then(() => this.update(rowsNow))
+        .catch((err: unknown) => {
+          flushError ??= err;
+        });
     };
 
     await mapLimit(built.requests, REQUEST_CONCURRENCY, async (req, r) => {
@@ -254,9 +259,11 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
           delayMs: retryDelayMs(job.attempt, this.config.deliveryBackoffMs, retryAfter),
         });
       }
-      if (buffer.length >= FLUSH_ROWS) await flush();
+      if (buffer.length >= FLUSH_ROWS) flush();
     });
-    await flush();
+    flush();
+    await flushing;
+    if (flushError) throw flushError;
     if (retries.length > 0) await this.enqueueRetries(job, retries);
     if (summary.failed + summary.dead > 0) {
       const firstError = updates.find((u) => u.error)?.error;
