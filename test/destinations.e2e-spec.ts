@@ -222,6 +222,44 @@ describe('destinations', () => {
       expect((await t.admin.get(`/admin/destinations/${d.id}`)).status).toBe(404);
       expect((await t.admin.delete(`/admin/destinations/${d.id}`)).status).toBe(404);
     });
+    it('rejects a bad filter, and documents the routes in OpenAPI', async () => {
+      const s = await t.createSource();
+      const res = await t.admin.post('/admin/destinations', {
+        sourceId: s.id,
+        type: 'webhook',
+        name: 'x',
+        settings: { url: fake.url, secret: 'abcd' },
+        filter: { types: ['click'] },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/filter\.types must hold track, identify/);
+      const docs = await t.http().get('/docs-json');
+      expect(Object.keys(docs.body.paths)).toEqual(
+        expect.arrayContaining([
+          '/admin/destinations',
+          '/admin/destinations/{id}',
+          '/admin/tracks',
+          '/admin/replay',
+        ]),
+      );
+    });
+
+    it('refuses to store secrets without SECRETS_KEY: 503 naming it', async () => {
+      const bare = await startTestApp({ role: 'api', secretsKey: undefined });
+      try {
+        const src = await bare.createSource();
+        const res = await bare.admin.post('/admin/destinations', {
+          sourceId: src.id,
+          type: 'webhook',
+          name: 'x',
+          settings: { url: fake.url, secret: 'abcd' },
+        });
+        expect(res.status).toBe(503);
+        expect(res.body.message).toMatch(/SECRETS_KEY/);
+      } finally {
+        await bare.close();
+      }
+    });
   });
 
   describe('delivery', () => {
