@@ -19,11 +19,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          load: [appConfigNamespace(config)],
-        }),
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfigNamespace(config)] }),
         CoreModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config.logLevel)),
         TypeOrmModule.forRootAsync({

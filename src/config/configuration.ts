@@ -14,7 +14,7 @@ export interface AppConfig {
   logLevel: string;
   /** Set in tests only: lets a test database be built without the migration history. */
   sweepIntervalMs: number;
-  /** AES-256-GCM key for destination secrets (32 bytes, base64 or 64 hex); destinations with secrets need it. */
+  /** AES-256-GCM key for destination secrets (32 bytes, base64 or 64 hex). */
   secretsKey: string | undefined;
   /** Base of the exponential backoff between delivery attempts. */
   deliveryBackoffMs: number;
@@ -62,16 +62,19 @@ function parseTrustProxy(value: string): boolean | number | string {
   return value;
 }
 
-/** 32 bytes as 64 hex digits or base64; returns the value as given (decoded where it is used). */
+/** 32 bytes as 64 hex digits or base64; kept as given (decoded where it is used). */
 function parseSecretsKey(value: string | undefined): string | undefined {
   if (!value) return undefined;
   if (/^[0-9a-f]{64}$/i.test(value)) return value;
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32)
-    return value;
+  const base64 = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value);
+  if (base64 && Buffer.from(value, 'base64').length === 32) return value;
   throw new ConfigError(
     'SECRETS_KEY must be 32 bytes as base64 or 64 hex digits (e.g. `openssl rand -base64 32`)',
   );
 }
+
+const delivery = (name: string, fallback: string, env: NodeJS.ProcessEnv, max: number): number =>
+  parseInteger(name, env[name]?.trim() || fallback, 1, max);
 
 /**
  * Reads and validates the environment. Throws a ConfigError whose message is one line naming the
@@ -96,54 +99,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ['mysql:', 'mariadb:'],
   );
   if (!new URL(databaseUrl).pathname.replace(/^\//, '')) {
-    throw new ConfigError(
-      'DATABASE_URL must name a database, e.g. mysql://root@127.0.0.1:3306/tracking',
-    );
+    throw new ConfigError('DATABASE_URL must name a database, e.g. mysql://root@127.0.0.1:3306/tracking');
   }
   const redisPrefix = get('REDIS_PREFIX', 'tk');
   if (!/^[\w:{}-]+$/.test(redisPrefix)) {
-    throw new ConfigError(
-      `REDIS_PREFIX may hold letters, digits, _ - : { } only (got "${redisPrefix}")`,
-    );
+    throw new ConfigError(`REDIS_PREFIX may hold letters, digits, _ - : { } only (got "${redisPrefix}")`);
   }
   const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
   return {
     port: parseInteger('PORT', get('PORT', '3000'), 0, 65535),
     databaseUrl,
-    redisUrl: parseUrl('REDIS_URL', get('REDIS_URL', 'redis://127.0.0.1:6379'), [
-      'redis:',
-      'rediss:',
-    ]),
+    redisUrl: parseUrl('REDIS_URL', get('REDIS_URL', 'redis://127.0.0.1:6379'), ['redis:', 'rediss:']),
     redisPrefix,
     adminToken,
     role,
     trustProxy: parseTrustProxy(get('TRUST_PROXY', 'loopback')),
     logLevel,
-    sweepIntervalMs: parseInteger(
-      'SWEEP_INTERVAL_MS',
-      get('SWEEP_INTERVAL_MS', '5000'),
-      100,
-      3_600_000,
-    ),
+    sweepIntervalMs: parseInteger('SWEEP_INTERVAL_MS', get('SWEEP_INTERVAL_MS', '5000'), 100, 3_600_000),
     secretsKey: parseSecretsKey(env.SECRETS_KEY?.trim()),
-    deliveryBackoffMs: parseInteger(
-      'DELIVERY_BACKOFF_MS',
-      get('DELIVERY_BACKOFF_MS', '1000'),
-      1,
-      3_600_000,
-    ),
-    deliveryMaxAttempts: parseInteger(
-      'DELIVERY_MAX_ATTEMPTS',
-      get('DELIVERY_MAX_ATTEMPTS', '8'),
-      1,
-      100,
-    ),
-    deliveryTimeoutMs: parseInteger(
-      'DELIVERY_TIMEOUT_MS',
-      get('DELIVERY_TIMEOUT_MS', '10000'),
-      100,
-      300_000,
-    ),
+    deliveryBackoffMs: delivery('DELIVERY_BACKOFF_MS', '1000', env, 3_600_000),
+    deliveryMaxAttempts: delivery('DELIVERY_MAX_ATTEMPTS', '8', env, 100),
+    deliveryTimeoutMs: delivery('DELIVERY_TIMEOUT_MS', '10000', env, 300_000),
   };
 }
 
