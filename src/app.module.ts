@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions, ensureDatabase, migrateWithLock } from './common/database';
 import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
+import { DestinationsModule } from './destinations/destinations.module';
 import { HealthModule } from './health/health.module';
 import { IdentityModule } from './identity/identity.module';
 import { IngestionModule } from './ingestion/ingestion.module';
@@ -49,6 +50,7 @@ export class AppModule {
         SourcesModule,
         IngestionModule.register(config.role),
         IdentityModule,
+        DestinationsModule.register(config.role),
         HealthModule,
         MetricsModule,
       ],
