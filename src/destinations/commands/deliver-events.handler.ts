@@ -1,15 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Logger } from '@nestjs/common';
-import {
-  CommandHandler,
-  ICommandHandler,
-  QueryBus,
-  QueryHandlerNotFoundException,
-} from '@nestjs/cqrs';
+import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
+import { deliveriesTotal, deliveryLatency } from '../../common/metrics';
 import { APP_CONFIG, AppConfig } from '../../config/configuration';
 import type { ProfileView } from '../../identity/profile-view';
 import { GetProfileQuery } from '../../identity/queries/get-profile.query';
@@ -159,6 +155,8 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
     );
     for (const s of built.skipped) skip(s.eventId, s.reason);
     summary.skipped = rows.length;
+    if (rows.length > 0)
+      deliveriesTotal.inc({ destination_type: dest.type, status: 'skipped' }, rows.length);
 
     const secrets = [...dest.secrets];
     let authFailure: TokenError | null = null;
@@ -216,8 +214,9 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
         result = { sentAt: null, response: null, outcome: authFailure.outcome };
       } else {
         const sentAt = new Date();
+        const stopTimer = deliveryLatency.startTimer({ destination_type: dest.type });
         try {
-          const res = await sendRequest(req, this.config.deliveryTimeoutMs);
+          const res = await sendRequest(req, this.config.deliveryTimeoutMs).finally(stopTimer);
           result = {
             sentAt,
             response: responseView(res),
@@ -238,6 +237,7 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
         if (outcome.status === 'retry' && outcome.invalidateAuth) this.tokens.invalidate(dest);
         const final = finalOf(outcome, job.attempt, this.config.deliveryMaxAttempts);
         summary[final.status as 'succeeded' | 'failed' | 'dead']++;
+        deliveriesTotal.inc({ destination_type: dest.type, status: final.status });
         if (final.status === 'failed') {
           retryIds.push(eventId);
           if (outcome.status === 'retry')
@@ -328,17 +328,8 @@ export class DeliverEventsHandler implements ICommandHandler<DeliverEventsComman
     return out;
   }
 
-  /**
-   * Until the identity module (which answers GetProfileQuery) is on main, a missing handler means "no
-   * profile". TODO(lead): drop the QueryHandlerNotFoundException catch once identity is merged.
-   */
-  private async profile(id: string): Promise<ProfileView | null> {
-    try {
-      return await this.queries.execute(new GetProfileQuery({ id }));
-    } catch (err) {
-      if (err instanceof QueryHandlerNotFoundException) return null;
-      throw err;
-    }
+  private profile(id: string): Promise<ProfileView | null> {
+    return this.queries.execute(new GetProfileQuery({ id }));
   }
 
   private async insert(dest: DestinationConfig, job: DeliveryJobData, rows: Row[]): Promise<void> {
