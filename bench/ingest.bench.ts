@@ -170,7 +170,12 @@ async function runRawCeiling(databaseUrl: string): Promise<{ rows: number; elaps
 }
 
 async function main() {
-  const server = await startServer(process.env.GEOIP ? { GEOIP: process.env.GEOIP } : {});
+  const server = await startServer({
+    ...(process.env.GEOIP ? { GEOIP: process.env.GEOIP } : {}),
+    ...(process.env.BENCH_SERVER_NODE_OPTIONS
+      ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS }
+      : {}),
+  });
   try {
     const source = await createSource(server.url);
     // Warm-up: JIT, connection pools, caches.

@@ -5,6 +5,16 @@ import { dropDatabase } from '../src/common/database';
 
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
 
+/**
+ * The V8 heap flags `npm run start:prod` runs the service with (they bound its memory), so the
+ * benchmarks measure the process as production runs it.
+ */
+export function productionNodeFlags(): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require('../package.json') as { scripts: Record<string, string> };
+  return pkg.scripts['start:prod'].match(/--max-[a-z-]+=\d+/g) ?? [];
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

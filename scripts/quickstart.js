@@ -819,7 +819,7 @@ async function main() {
   const token = adminToken();
 
   log(`starting the server: node dist/main.js (port ${port})`);
-  server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
+  server = spawn(process.execPath, [...productionNodeFlags(), path.join(ROOT, 'dist', 'main.js')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -847,3 +847,9 @@ main().catch(async (err) => {
   warn(err instanceof Fatal ? err.message : err.stack || String(err));
   if (!shuttingDown) await shutdown(null, 1);
 });
+
+/** The V8 heap flags of `npm run start:prod`, so the quick start runs the server as production does. */
+function productionNodeFlags() {
+  const script = require(path.join(ROOT, 'package.json')).scripts['start:prod'] || '';
+  return script.match(/--max-[a-z-]+=\d+/g) || [];
+}

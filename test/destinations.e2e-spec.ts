@@ -335,7 +335,8 @@ describe('destinations', () => {
           },
           context: {
             ip: '24.5.68.47',
-            userAgent: 'Mozilla/5.0 test',
+            userAgent:
+              'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
             page: { url: 'https://shop.example/checkout?fbclid=IwAR1-AbC' },
           },
         },
@@ -379,7 +380,8 @@ describe('destinations', () => {
           content_type: 'product',
         },
       });
-      expect(purchase.user_data.em).toEqual([sha256('john@example.com')]);
+      // The message's own email first, then the resolved profile's (the identify in the same batch).
+      expect(purchase.user_data.em).toEqual([sha256('john@example.com'), sha256('x@y.z')]);
       expect(purchase.user_data.fbc).toBe(`fb.1.${Date.parse(ts)}.IwAR1-AbC`);
       expect(purchase.user_data.client_ip_address).toBe('24.5.68.47');
       const event = await eventOf(s.id, 'mb-1');

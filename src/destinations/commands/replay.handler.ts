@@ -43,7 +43,8 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
       throw new BadRequestException(`destinationId ${selector.destinationId} is not a destination`);
     }
     const targets: Targets = new Map();
-    const events = new Map<string, EventView>();
+    // Event id → event time (ms): all a replay needs of the event, kept small so a large backfill fits.
+    const events = new Map<string, number>();
     if (selector.trackIds?.length) await this.byTracks(selector, targets);
     if (selector.eventIds?.length) await this.byEvents(selector, dest, targets, events);
     if (!selector.trackIds?.length && !selector.eventIds?.length) {
@@ -90,7 +91,7 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
     selector: ReplaySelector,
     dest: DestinationConfig | null,
     targets: Targets,
-    events: Map<string, EventView>,
+    events: Map<string, number>,
   ): Promise<void> {
     for (const ids of chunk(selector.eventIds ?? [], IN_LIST)) {
       const found: EventView[] = await this.queries.execute(new GetEventsByIdsQuery(ids));
@@ -99,7 +100,7 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
         dest?.id,
       );
       for (const e of found) {
-        events.set(e.id, e);
+        events.set(e.id, Date.parse(e.timestamp));
         const dests = dest ? [dest] : await this.registry.enabledFor(e.sourceId);
         for (const d of dests) {
           if (!dest && !destinationAccepts(adapterFor(d.type), d, e)) continue;
@@ -129,7 +130,7 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
     selector: ReplaySelector,
     dest: DestinationConfig,
     targets: Targets,
-    events: Map<string, EventView>,
+    events: Map<string, number>,
   ): Promise<void> {
     const adapter = adapterFor(dest.type);
     let cursor: string | null = null;
@@ -147,7 +148,7 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
         dest.id,
       );
       for (const e of taken) {
-        events.set(e.id, e);
+        events.set(e.id, Date.parse(e.timestamp));
         this.add(targets, dest.id, e.id, latest.get(`${dest.id}|${e.id}`) ?? null);
       }
       cursor =
@@ -176,19 +177,19 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
     return out;
   }
 
-  private async loadEvents(targets: Targets, events: Map<string, EventView>): Promise<void> {
+  private async loadEvents(targets: Targets, events: Map<string, number>): Promise<void> {
     const missing = new Set<string>();
     for (const m of targets.values())
       for (const id of m.keys()) if (!events.has(id)) missing.add(id);
     for (const ids of chunk([...missing], IN_LIST)) {
-      for (const e of await this.queries.execute(new GetEventsByIdsQuery(ids))) events.set(e.id, e);
+      for (const e of await this.queries.execute(new GetEventsByIdsQuery(ids))) events.set(e.id, Date.parse(e.timestamp));
     }
   }
 
   private async enqueue(
     selector: ReplaySelector,
     targets: Targets,
-    events: Map<string, EventView>,
+    events: Map<string, number>,
   ): Promise<ReplayResult> {
     const replayId = newId();
     const now = Date.now();
@@ -202,9 +203,8 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
       const window = adapterFor(d.type).windowMs;
       // Events within the time range of the selector only (from/to also narrow track and event picks).
       const ids = [...m.keys()].filter((id) => {
-        const e = events.get(id);
-        if (!e) return false;
-        const t = Date.parse(e.timestamp);
+        const t = events.get(id);
+        if (t === undefined) return false;
         return (
           (!selector.from || t >= selector.from.getTime()) &&
           (!selector.to || t <= selector.to.getTime())
@@ -212,7 +212,7 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
       });
       ids.sort();
       ids.forEach((id) => {
-        const age = now - Date.parse((events.get(id) as EventView).timestamp);
+        const age = now - (events.get(id) as number);
         if (age > DEDUP_WINDOW_MS) olderThan48h++;
         if (window !== null && age > window) outsideWindow++;
       });
