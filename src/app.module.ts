@@ -4,6 +4,7 @@ import { ConfigModule } from '@nestjs/config';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { AccountsModule } from './accounts/accounts.module';
 import { CoreModule } from './common/core.module';
 import { dataSourceOptions, ensureDatabase } from './common/database';
 import { loggerParams } from './common/logging';
@@ -37,6 +38,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         SourcesModule,
         IngestionModule.register(config.role),
+        AccountsModule,
         HealthModule,
       ],
     };

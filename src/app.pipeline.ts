@@ -1,4 +1,6 @@
 import type { IQuery } from '@nestjs/cqrs';
+import { LinkAccountsCommand } from './accounts/commands/link-accounts.command';
+import { ListProfileAccountsQuery } from './accounts/queries/list-profile-accounts.query';
 import type { PipelineStep } from './ingestion/pipeline/pipeline-step';
 
 /**
@@ -6,7 +8,7 @@ import type { PipelineStep } from './ingestion/pipeline/pipeline-step';
  * before accounts (which links the resolved profile) and destinations (whose adapters read the
  * profile's email, phone and click ids).
  */
-export const PIPELINE_STEPS: PipelineStep[] = [];
+export const PIPELINE_STEPS: PipelineStep[] = [LinkAccountsCommand];
 
 /** A field another module adds to an admin view, and the query that fills it for the view's id. */
 export interface DetailPart {
@@ -18,4 +20,6 @@ export interface DetailPart {
 export const EVENT_DETAIL_PARTS: DetailPart[] = [];
 
 /** What other modules add to `GET /admin/profiles/...` (accounts: `accounts`). */
-export const PROFILE_DETAIL_PARTS: DetailPart[] = [];
+export const PROFILE_DETAIL_PARTS: DetailPart[] = [
+  { field: 'accounts', query: (id) => new ListProfileAccountsQuery(id) },
+];
