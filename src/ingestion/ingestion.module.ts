@@ -15,6 +15,8 @@ import { PipelineProcessor } from './pipeline/pipeline.processor';
 import { GetEventsByIdsHandler } from './queries/get-events-by-ids.handler';
 import { ListEventsHandler } from './queries/list-events.handler';
 import { ListRejectedEventsHandler } from './queries/list-rejected-events.handler';
+import { KoalaController, KoalaPublicController } from './koala.controller';
+import { KoalaIngestion } from './koala/koala-ingestion';
 import { SegmentController } from './segment.controller';
 
 export const CommandHandlers = [IngestMessagesHandler, DispatchEventsHandler];
@@ -30,9 +32,15 @@ export class IngestionModule {
         TypeOrmModule.forFeature([EventEntity, RejectedEventEntity]),
         BullModule.registerQueue({ name: PIPELINE_QUEUE }),
       ],
-      controllers: [SegmentController, AdminEventsController],
+      controllers: [
+        SegmentController,
+        KoalaController,
+        KoalaPublicController,
+        AdminEventsController,
+      ],
       providers: [
         Enricher,
+        KoalaIngestion,
         ...CommandHandlers,
         ...QueryHandlers,
         ...EventHandlers,

@@ -6,6 +6,13 @@ export interface IngestEntry {
   raw: unknown;
   /** The type a single-message route implies; batch entries carry their own. */
   impliedType?: MessageType;
+  /**
+   * What the client sent, when the route converted it into the Segment form in `raw` (Koala): stored
+   * as the event's payload, or with the rejection, instead of `raw`.
+   */
+  payload?: unknown;
+  /** Errors the route found in its own format (Koala field names): the entry is rejected with them. */
+  errors?: string[];
 }
 
 export interface IngestRequest {
@@ -20,6 +27,12 @@ export interface IngestRequest {
   enrichment?: JsonObject;
   /** Account-level events (Koala /accounts/batch) carry the account they belong to. */
   accountId?: string | null;
+  /**
+   * Set by routes whose messages name their subject another way than userId / anonymousId, which the
+   * Segment spec otherwise requires: a Koala request identified only by `email` (carried in
+   * `context.traits.email`), or account-level events (`accountId`) that belong to no person.
+   */
+  identifiedBy?: 'email' | 'account';
 }
 
 export interface RejectedMessage {

@@ -74,8 +74,13 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
     request.entries.forEach((entry, index) => {
       const reject = (messageId: string | null, errors: string[]) => {
         rejected.push({ index, messageId, errors });
-        rejectedPayloads.push(entry.raw);
+        rejectedPayloads.push(entry.payload ?? entry.raw);
       };
+      if (entry.errors && entry.errors.length > 0) {
+        const id = (entry.raw as { messageId?: unknown } | null)?.messageId;
+        reject(typeof id === 'string' ? id.slice(0, 255) : null, entry.errors);
+        return;
+      }
       if (jsonSize(entry.raw) > MAX_MESSAGE_BYTES) {
         const id = (entry.raw as { messageId?: unknown } | null)?.messageId;
         reject(typeof id === 'string' ? id.slice(0, 255) : null, [
@@ -89,6 +94,7 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         batchContext: request.batchContext,
         batchSentAt: request.batchSentAt,
         receivedAt,
+        identified: request.identifiedBy !== undefined,
       });
       if (!result.ok) {
         reject(result.messageId, result.errors);
@@ -126,7 +132,7 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
           JSON.stringify(m.traits),
           JSON.stringify(context),
           JSON.stringify(m.integrations),
-          JSON.stringify(entry.raw),
+          JSON.stringify(entry.payload ?? entry.raw),
           JSON.stringify(mergedEnrichment),
           bot ? 1 : 0,
         ],
