@@ -594,6 +594,21 @@ describe('accounts and the Koala-compatible API', () => {
     });
   });
 
+  it('describes the routes in the OpenAPI document', async () => {
+    const doc = await t.http().get('/docs-json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/batch',
+        '/accounts/batch',
+        '/web/projects/{publicKey}/batch',
+        '/web/projects/{publicKey}/accounts/batch',
+        '/admin/accounts',
+        '/admin/accounts/{id}',
+      ]),
+    );
+  });
+
   describe('GET /admin/accounts', () => {
     it('answers 404 to unknown accounts and 400 without a filter', async () => {
       expect((await t.admin.get(`/admin/accounts/${randomUUID()}`)).status).toBe(404);

@@ -47,19 +47,28 @@ export class LinkAccountsHandler implements ICommandHandler<LinkAccountsCommand>
       return account;
     };
 
+    // Links are collected and written once per account: a job holds up to hundreds of events.
+    const links = new Map<string, string[]>();
+    const link = (profileId: string | null, accountId: string) => {
+      if (!profileId) return;
+      const list = links.get(accountId);
+      if (list) list.push(profileId);
+      else links.set(accountId, [profileId]);
+    };
     for (const e of todo) {
       if (e.type === 'group' && e.groupId) {
         const account = await this.groupCall(e);
-        if (e.profileId) await this.store.link([e.profileId], account.id);
+        link(e.profileId, account.id);
         e.accountId = account.id;
       }
       // Whatever else the event is, a company email makes its person (and the event) the company's.
       const domain = companyDomainOfEmail(emailOf(e));
       if (!domain) continue;
       const account = await accountOfDomain(domain);
-      if (e.profileId) await this.store.link([e.profileId], account.id);
+      link(e.profileId, account.id);
       e.accountId ??= account.id;
     }
+    for (const [accountId, profileIds] of links) await this.store.link(profileIds, accountId);
 
     const rest = todo.filter((e) => !e.accountId && e.profileId);
     if (rest.length === 0) return;
