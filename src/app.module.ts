@@ -11,6 +11,7 @@ import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
 import { HealthModule } from './health/health.module';
 import { IngestionModule } from './ingestion/ingestion.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SourcesModule } from './sources/sources.module';
 
 @Module({})
@@ -19,7 +20,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfigNamespace(config)] }),
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          load: [appConfigNamespace(config)],
+        }),
         CoreModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config.logLevel)),
         TypeOrmModule.forRootAsync({
@@ -40,6 +45,7 @@ export class AppModule {
         IngestionModule.register(config.role),
         AccountsModule,
         HealthModule,
+        MetricsModule,
       ],
     };
   }

@@ -39,7 +39,10 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // Slightly above 500 KB so the batch route can name the limit itself.
-  app.use(INGESTION_PATHS, parsing(raw({ type: () => true, limit: MAX_BATCH_BYTES + 1024 }), '500 KB'));
+  app.use(
+    INGESTION_PATHS,
+    parsing(raw({ type: () => true, limit: MAX_BATCH_BYTES + 1024 }), '500 KB'),
+  );
   app.use(parsing(json({ limit: '1mb' }), '1 MB'));
   app.useGlobalFilters(new JsonErrorFilter());
   app.useGlobalPipes(validationPipe);

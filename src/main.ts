@@ -17,7 +17,9 @@ async function bootstrap(): Promise<void> {
     throw err;
   }
   if (!runsHttp(config.role)) {
-    const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
+    const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+      bufferLogs: true,
+    });
     ctx.useLogger(ctx.get(Logger));
     ctx.enableShutdownHooks();
     ctx.get(Logger).log(`worker started`);

@@ -465,6 +465,21 @@ describe('accounts and the Koala-compatible API', () => {
       expect((await account(`domain=${domain}`)).body.traits).toEqual({ good: true });
     });
 
+    it('refuses traits nested too deep for the database instead of failing the request', async () => {
+      const domain = uniqueDomain('deep');
+      let deep: Record<string, unknown> = { leaf: 1 };
+      for (let i = 0; i < 40; i++) deep = { d: deep };
+      const res = await koala('/accounts/batch', {
+        domain,
+        identifies: [{ traits: { deep } }, { traits: { shallow: true } }],
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.accepted).toBe(1);
+      expect(res.body.rejected[0]).toMatchObject({ list: 'identifies', index: 0 });
+      expect(res.body.rejected[0].errors[0]).toContain('identifies[0].traits nest deeper than');
+      expect((await account(`domain=${domain}`)).body.traits).toEqual({ shallow: true });
+    });
+
     it('creates and changes nothing for a request without User-Agent, but keeps its events as bots', async () => {
       const domain = uniqueDomain('botaccount');
       const res = await koala(

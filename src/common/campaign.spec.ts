@@ -15,6 +15,8 @@ describe('attributionFromUrl', () => {
   });
 
   it('accepts a path-only URL', () => {
-    expect(attributionFromUrl('/landing?ttclid=E.C.P.abc').clickIds).toEqual({ ttclid: 'E.C.P.abc' });
+    expect(attributionFromUrl('/landing?ttclid=E.C.P.abc').clickIds).toEqual({
+      ttclid: 'E.C.P.abc',
+    });
   });
 });

@@ -1,5 +1,13 @@
 /** Ad platforms' click ids, as they appear in landing-page URLs. */
-export const CLICK_ID_PARAMS = ['gclid', 'gbraid', 'wbraid', 'fbclid', 'ttclid', 'msclkid', 'li_fat_id'] as const;
+export const CLICK_ID_PARAMS = [
+  'gclid',
+  'gbraid',
+  'wbraid',
+  'fbclid',
+  'ttclid',
+  'msclkid',
+  'li_fat_id',
+] as const;
 export type ClickIdParam = (typeof CLICK_ID_PARAMS)[number];
 
 const UTM_PARAMS: Record<string, string> = {

@@ -11,7 +11,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const url = new URL(databaseUrl);
   const name = databaseName(databaseUrl);
   url.pathname = '/';
-  const conn = await createConnection({ uri: url.toString().replace(/^mariadb:/, 'mysql:'), connectTimeout: 5000 });
+  const conn = await createConnection({
+    uri: url.toString().replace(/^mariadb:/, 'mysql:'),
+    connectTimeout: 5000,
+  });
   try {
     await conn.query(
       `CREATE DATABASE IF NOT EXISTS \`${name.replace(/`/g, '``')}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,

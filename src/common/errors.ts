@@ -47,7 +47,10 @@ export function isStorageUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
   const code = e.driverError?.code ?? e.code;
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-  return typeof e.message === 'string' && /connect ECONNREFUSED|Connection lost|Pool is closed/i.test(e.message);
+  return (
+    typeof e.message === 'string' &&
+    /connect ECONNREFUSED|Connection lost|Pool is closed/i.test(e.message)
+  );
 }
 
 export interface ErrorBody {
@@ -95,7 +98,12 @@ export class JsonErrorFilter implements ExceptionFilter {
     if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="tracking"');
     const own = exception instanceof HttpException ? exception.getResponse() : null;
     // Bodies already in our shape may carry more (health checks); keep them whole.
-    if (own && typeof own === 'object' && typeof (own as ErrorBody).message === 'string' && 'error' in own) {
+    if (
+      own &&
+      typeof own === 'object' &&
+      typeof (own as ErrorBody).message === 'string' &&
+      'error' in own
+    ) {
       res.status(status).json({ ...own, statusCode: status });
       return;
     }

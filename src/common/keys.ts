@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
+export const sha256Hex = (value: string): string =>
+  createHash('sha256').update(value).digest('hex');
 
 export const randomKey = (prefix: string, bytes: number): string =>
   `${prefix}${randomBytes(bytes).toString('base64url')}`;

@@ -33,7 +33,10 @@ export function loggerParams(level: string): Params {
         req: (req: { id: unknown; method: unknown; url: unknown }) => ({
           id: req.id,
           method: req.method,
-          url: typeof req.url === 'string' ? req.url.replace(/([?&](?:api_secret|access_token)=)[^&]*/g, '$1[redacted]') : req.url,
+          url:
+            typeof req.url === 'string'
+              ? req.url.replace(/([?&](?:api_secret|access_token)=)[^&]*/g, '$1[redacted]')
+              : req.url,
         }),
       },
     },

@@ -32,8 +32,15 @@ export function decodeCursor(cursor: string | undefined): string | null {
 }
 
 /** Takes `limit + 1` rows and turns them into a page: the extra row only says there is more. */
-export function toPage<R extends { id: string }, T>(rows: R[], limit: number, view: (r: R) => T): Page<T> {
+export function toPage<R extends { id: string }, T>(
+  rows: R[],
+  limit: number,
+  view: (r: R) => T,
+): Page<T> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
-  return { items: kept.map(view), nextCursor: more ? encodeCursor(kept[kept.length - 1].id) : null };
+  return {
+    items: kept.map(view),
+    nextCursor: more ? encodeCursor(kept[kept.length - 1].id) : null,
+  };
 }

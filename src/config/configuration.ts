@@ -77,23 +77,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ['mysql:', 'mariadb:'],
   );
   if (!new URL(databaseUrl).pathname.replace(/^\//, '')) {
-    throw new ConfigError('DATABASE_URL must name a database, e.g. mysql://root@127.0.0.1:3306/tracking');
+    throw new ConfigError(
+      'DATABASE_URL must name a database, e.g. mysql://root@127.0.0.1:3306/tracking',
+    );
   }
   const redisPrefix = get('REDIS_PREFIX', 'tk');
   if (!/^[\w:{}-]+$/.test(redisPrefix)) {
-    throw new ConfigError(`REDIS_PREFIX may hold letters, digits, _ - : { } only (got "${redisPrefix}")`);
+    throw new ConfigError(
+      `REDIS_PREFIX may hold letters, digits, _ - : { } only (got "${redisPrefix}")`,
+    );
   }
   const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
   return {
     port: parseInteger('PORT', get('PORT', '3000'), 0, 65535),
     databaseUrl,
-    redisUrl: parseUrl('REDIS_URL', get('REDIS_URL', 'redis://127.0.0.1:6379'), ['redis:', 'rediss:']),
+    redisUrl: parseUrl('REDIS_URL', get('REDIS_URL', 'redis://127.0.0.1:6379'), [
+      'redis:',
+      'rediss:',
+    ]),
     redisPrefix,
     adminToken,
     role,
     trustProxy: parseTrustProxy(get('TRUST_PROXY', 'loopback')),
     logLevel,
-    sweepIntervalMs: parseInteger('SWEEP_INTERVAL_MS', get('SWEEP_INTERVAL_MS', '5000'), 100, 3_600_000),
+    sweepIntervalMs: parseInteger(
+      'SWEEP_INTERVAL_MS',
+      get('SWEEP_INTERVAL_MS', '5000'),
+      100,
+      3_600_000,
+    ),
   };
 }
 

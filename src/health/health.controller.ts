@@ -41,7 +41,9 @@ export class HealthController {
     const [mysql, redis] = await Promise.all([
       probe(() => this.db.query('SELECT 1')),
       probe(() =>
-        this.queue.client.status === 'ready' ? this.queue.client.ping() : Promise.reject(new Error()),
+        this.queue.client.status === 'ready'
+          ? this.queue.client.ping()
+          : Promise.reject(new Error()),
       ),
     ]);
     const checks = { mysql: mysql ? 'up' : 'down', redis: redis ? 'up' : 'down' };

@@ -1,4 +1,12 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../common/admin.guard';
@@ -49,7 +57,9 @@ export class AdminEventsController {
     const [event] = await this.queries.execute(new GetEventsByIdsQuery([id]));
     if (!event) throw new NotFoundException(`event ${id} not found`);
     const parts = await Promise.all(
-      EVENT_DETAIL_PARTS.map(async (p) => [p.field, await this.queries.execute(p.query(id))] as const),
+      EVENT_DETAIL_PARTS.map(
+        async (p) => [p.field, await this.queries.execute(p.query(id))] as const,
+      ),
     );
     return { ...event, ...Object.fromEntries(parts) };
   }

@@ -3,7 +3,10 @@ import type { EventView, JsonObject } from './message/canonical-message';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-/** MariaDB hands JSON columns back as text, MySQL 8 as objects. */
+/**
+ * For raw queries: MariaDB hands JSON columns back as text, MySQL 8 as objects. (Entities loaded
+ * through TypeORM are parsed already; a JSON string value must not be parsed twice.)
+ */
 export function parseJsonColumn<T = JsonObject>(value: unknown, fallback: T): T {
   if (value === null || value === undefined) return fallback;
   if (typeof value === 'string') {
@@ -26,12 +29,12 @@ export function toEventView(e: EventEntity): EventView {
     anonymousId: e.anonymousId,
     event: e.event,
     name: e.name,
-    properties: parseJsonColumn(e.properties, {}),
-    traits: parseJsonColumn(e.traits, {}),
+    properties: e.properties ?? {},
+    traits: e.traits ?? {},
     groupId: e.groupId,
     previousId: e.previousId,
-    context: parseJsonColumn(e.context, {}),
-    integrations: parseJsonColumn(e.integrations, {}),
+    context: e.context ?? {},
+    integrations: e.integrations ?? {},
     timestamp: e.timestamp.toISOString(),
     originalTimestamp: iso(e.originalTimestamp),
     sentAt: iso(e.sentAt),
@@ -39,6 +42,6 @@ export function toEventView(e: EventEntity): EventView {
     profileId: e.profileId,
     accountId: e.accountId,
     bot: Boolean(e.bot),
-    enrichment: parseJsonColumn(e.enrichment, {}),
+    enrichment: e.enrichment ?? {},
   };
 }

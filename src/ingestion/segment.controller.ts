@@ -11,11 +11,20 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { IngestMessagesCommand, IngestResult } from './commands/ingest-messages.command';
-import { ErrorResponseDto, IngestResponseDto, SegmentBatchDto, SegmentMessageDto } from './dto/segment.dto';
+import {
+  ErrorResponseDto,
+  IngestResponseDto,
+  SegmentBatchDto,
+  SegmentMessageDto,
+} from './dto/segment.dto';
 import { sourceByWriteKey } from './http/authenticate';
 import { clientOf, optionalObject, readJsonObject, withoutWriteKey } from './http/request-body';
 import type { MessageType } from './message/canonical-message';
-import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from './message/normalize-message';
+import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_MESSAGES,
+  MAX_MESSAGE_BYTES,
+} from './message/normalize-message';
 
 export type IngestAnswer = Omit<IngestResult, 'eventIds'>;
 
@@ -25,9 +34,17 @@ export const toAnswer = ({ eventIds: _ids, ...answer }: IngestResult): IngestAns
 @ApiTags('ingestion: Segment')
 @ApiBasicAuth()
 @ApiConsumes('application/json', 'text/plain')
-@ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Body not JSON, no batch, bad field' })
+@ApiResponse({
+  status: 400,
+  type: ErrorResponseDto,
+  description: 'Body not JSON, no batch, bad field',
+})
 @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'Missing or unknown write key' })
-@ApiResponse({ status: 413, type: ErrorResponseDto, description: 'Body over 500 KB (batch) or 32 KB' })
+@ApiResponse({
+  status: 413,
+  type: ErrorResponseDto,
+  description: 'Body over 500 KB (batch) or 32 KB',
+})
 @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'Storage unavailable; retry' })
 @Controller('v1')
 export class SegmentController {

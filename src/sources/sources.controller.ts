@@ -3,7 +3,11 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../common/admin.guard';
 import { CreateSourceCommand } from './commands/create-source.command';
-import { CreatedSourceResponseDto, CreateSourceDto, SourceResponseDto } from './dto/create-source.dto';
+import {
+  CreatedSourceResponseDto,
+  CreateSourceDto,
+  SourceResponseDto,
+} from './dto/create-source.dto';
 import { GetSourcesQuery } from './queries/get-sources.query';
 
 @ApiTags('admin')

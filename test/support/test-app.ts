@@ -101,7 +101,13 @@ export async function dropTestState(config: AppConfig): Promise<void> {
     await redis.connect();
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redisPrefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(
+        cursor,
+        'MATCH',
+        `${config.redisPrefix}:*`,
+        'COUNT',
+        1000,
+      );
       if (keys.length) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

@@ -47,7 +47,10 @@ export class DispatchEventsHandler implements ICommandHandler<DispatchEventsComm
           ENQUEUE_TIMEOUT_MS,
         );
       } catch (err) {
-        this.logger.warn({ err, events: ids.length }, 'enqueue failed: events left for the sweeper');
+        this.logger.warn(
+          { err, events: ids.length },
+          'enqueue failed: events left for the sweeper',
+        );
         return dispatched;
       }
       await this.db.query(

@@ -2,15 +2,12 @@ import { CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
+import { duplicatesTotal, ingestedTotal, rejectedTotal } from '../../common/metrics';
 import { Enricher } from '../enrichment/enricher';
 import { MessagesIngested } from '../events/messages-ingested.event';
 import type { CanonicalMessage, JsonObject } from '../message/canonical-message';
-import { MAX_MESSAGE_BYTES, normalizeMessage } from '../message/normalize-message';
-import {
-  IngestMessagesCommand,
-  IngestResult,
-  RejectedMessage,
-} from './ingest-messages.command';
+import { MAX_MESSAGE_BYTES, normalizeMessage, sanitizeJson } from '../message/normalize-message';
+import { IngestMessagesCommand, IngestResult, RejectedMessage } from './ingest-messages.command';
 
 const EVENT_COLUMNS = [
   'id',
@@ -106,7 +103,11 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         return;
       }
       seen.add(m.messageId);
-      const { context, enrichment, bot } = this.enricher.enrich(m.context, request.client, request.channel);
+      const { context, enrichment, bot } = this.enricher.enrich(
+        m.context,
+        request.client,
+        request.channel,
+      );
       const id = newId(receivedAt.getTime());
       const mergedEnrichment: JsonObject = { ...enrichment, ...(request.enrichment ?? {}) };
       accepted.push({
@@ -132,14 +133,20 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
           JSON.stringify(m.traits),
           JSON.stringify(context),
           JSON.stringify(m.integrations),
-          JSON.stringify(entry.payload ?? entry.raw),
+          // A route's own format (Koala), cleaned like the message; the message when it won't clean.
+          JSON.stringify(
+            entry.payload === undefined
+              ? result.payload
+              : (sanitizeJson(entry.payload) ?? result.payload),
+          ),
           JSON.stringify(mergedEnrichment),
           bot ? 1 : 0,
         ],
       });
     });
 
-    if (rejected.length > 0) await this.storeRejected(sourceId, receivedAt, rejected, rejectedPayloads);
+    if (rejected.length > 0)
+      await this.storeRejected(sourceId, receivedAt, rejected, rejectedPayloads);
 
     let insertedIds: string[] = [];
     if (accepted.length > 0) {
@@ -165,6 +172,10 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         duplicates += accepted.length - insertedIds.length;
       }
     }
+    const channel = request.channel;
+    if (insertedIds.length > 0) ingestedTotal.inc({ channel }, insertedIds.length);
+    if (duplicates > 0) duplicatesTotal.inc({ channel }, duplicates);
+    if (rejected.length > 0) rejectedTotal.inc({ channel }, rejected.length);
     if (insertedIds.length > 0) this.events.publish(new MessagesIngested(sourceId, insertedIds));
     return {
       success: true,
@@ -182,19 +193,14 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
     payloads: unknown[],
   ): Promise<void> {
     const params = rejected.flatMap((r, i) => {
-      let payload: string;
-      try {
-        payload = JSON.stringify(payloads[i] === undefined ? null : payloads[i]);
-      } catch {
-        payload = JSON.stringify({ raw: String(payloads[i]) });
-      }
+      const payload = storableRejectedPayload(payloads[i]);
       return [
         newId(receivedAt.getTime()),
         sourceId,
         r.messageId,
         r.index,
         payload,
-        JSON.stringify(r.errors),
+        JSON.stringify(sanitizeJson(r.errors)),
         receivedAt,
       ];
     });
@@ -204,4 +210,23 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
       params,
     );
   }
+}
+
+/**
+ * A rejected message is kept whatever it is. What the database cannot hold as JSON (nested too
+ * deep) is kept as its text instead.
+ */
+function storableRejectedPayload(raw: unknown): string {
+  const clean = sanitizeJson(raw === undefined ? null : raw);
+  if (clean !== null || raw === null || raw === undefined) return JSON.stringify(clean);
+  let text: string;
+  try {
+    text = JSON.stringify(raw);
+  } catch {
+    text = String(raw);
+  }
+  return JSON.stringify({
+    unstorable: 'nested too deep to store as JSON; kept as text',
+    text: sanitizeJson(text.slice(0, MAX_MESSAGE_BYTES)),
+  });
 }

@@ -11,7 +11,9 @@ export async function sourceByWriteKey(
   req: Request,
   body: JsonObject,
 ): Promise<SourceView> {
-  const source = await queries.execute(new AuthenticateSourceQuery({ writeKey: writeKeyOf(req, body) }));
+  const source = await queries.execute(
+    new AuthenticateSourceQuery({ writeKey: writeKeyOf(req, body) }),
+  );
   if (!source) throw new UnauthorizedException('unknown write key');
   return source;
 }

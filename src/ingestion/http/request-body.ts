@@ -1,4 +1,8 @@
-import { BadRequestException, PayloadTooLargeException, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  PayloadTooLargeException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import type { ClientInfo } from '../enrichment/enricher';
 import type { JsonObject } from '../message/canonical-message';

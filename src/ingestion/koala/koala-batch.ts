@@ -5,7 +5,7 @@ import { normalizeDomain } from '../../common/domain';
 import { UUID_V4_RE } from '../../common/ids';
 import type { IngestEntry } from '../commands/ingest-messages.command';
 import type { JsonObject, MessageType } from '../message/canonical-message';
-import { parseIsoTime } from '../message/normalize-message';
+import { MAX_MESSAGE_DEPTH, parseIsoTime, sanitizeJson } from '../message/normalize-message';
 
 /** Koala accepts at most this many entries in each list of a request. */
 export const KOALA_LIST_LIMIT = 30;
@@ -306,6 +306,10 @@ export function accountEntries(
     if (present(g) && (!groupId || groupId.length > 255)) {
       errors.push(`${path}.traits.group_id must be a string of at most 255 characters`);
     }
+    // Merged onto the account before the message is stored, so cleaned here the way the message is.
+    const clean = sanitizeJson(traits, MAX_MESSAGE_DEPTH - 2) as JsonObject | null;
+    if (clean === null)
+      errors.push(`${path}.traits nest deeper than ${MAX_MESSAGE_DEPTH - 2} levels`);
     const e = koalaEntry(
       'identifies',
       i,
@@ -313,7 +317,7 @@ export function accountEntries(
       raw,
       errors,
     );
-    if (errors.length === 0) e.accountTraits = { traits, at: at ?? receivedAt };
+    if (errors.length === 0 && clean) e.accountTraits = { traits: clean, at: at ?? receivedAt };
     out.push(e);
   });
 

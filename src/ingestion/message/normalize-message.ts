@@ -6,6 +6,11 @@ export const MAX_MESSAGE_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
 export const MAX_BATCH_MESSAGES = 2500;
 const MAX_ID_LENGTH = 255;
+/**
+ * MariaDB's json_valid refuses documents nested 32 levels or deeper (MySQL allows 100); the stored
+ * payload is the message itself, so the message may nest at most this deep.
+ */
+export const MAX_MESSAGE_DEPTH = 30;
 
 export interface NormalizeInput {
   raw: unknown;
@@ -19,7 +24,11 @@ export interface NormalizeInput {
 }
 
 export type NormalizeResult =
-  | { ok: true; message: CanonicalMessage }
+  | {
+      ok: true;
+      message: CanonicalMessage;
+      /** The message as received, made storable. */ payload: JsonObject;
+    }
   | { ok: false; messageId: string | null; errors: string[] };
 
 const isObject = (v: unknown): v is JsonObject =>
@@ -55,11 +64,7 @@ export function correctSkew(
 }
 
 /** Ids may be strings or numbers (Segment accepts numeric userIds); numbers are stored as strings. */
-function readId(
-  msg: JsonObject,
-  field: string,
-  errors: string[],
-): string | null {
+function readId(msg: JsonObject, field: string, errors: string[]): string | null {
   const v = msg[field];
   if (v === undefined || v === null || v === '') return null;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
@@ -99,21 +104,77 @@ function readString(msg: JsonObject, field: string, errors: string[]): string | 
   return v;
 }
 
+type WellFormedString = string & { toWellFormed(): string; isWellFormed(): boolean };
+
+/**
+ * Returns the value with lone UTF-16 surrogates replaced (in keys and strings) — MySQL and MariaDB
+ * refuse JSON holding them, and one such string would fail the whole multi-row insert — or null
+ * when it nests deeper than `maxDepth`. Keys such as `__proto__` are kept as plain own properties.
+ */
+export function sanitizeJson(value: unknown, maxDepth = MAX_MESSAGE_DEPTH, depth = 0): unknown {
+  if (typeof value === 'string') {
+    const s = value as WellFormedString;
+    return s.isWellFormed() ? value : s.toWellFormed();
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= maxDepth) return null;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v = sanitizeJson(value[i], maxDepth, depth + 1);
+      if (v === null && value[i] !== null) return null;
+      out[i] = v;
+    }
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, raw] of Object.entries(value)) {
+    const v = sanitizeJson(raw, maxDepth, depth + 1);
+    if (v === null && raw !== null) return null;
+    Object.defineProperty(
+      out,
+      (k as WellFormedString).isWellFormed() ? k : (k as WellFormedString).toWellFormed(),
+      {
+        value: v,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      },
+    );
+  }
+  return out;
+}
+
 /** Deep merge of plain objects: `own` wins, nested objects merge. */
 export function mergeContext(base: JsonObject, own: JsonObject): JsonObject {
   const out: JsonObject = { ...base };
   for (const [k, v] of Object.entries(own)) {
-    const b = out[k];
-    out[k] = isObject(b) && isObject(v) ? mergeContext(b, v) : v;
+    const b = Object.prototype.hasOwnProperty.call(out, k) ? out[k] : undefined;
+    // defineProperty, not assignment: a `__proto__` key must stay data, never become a prototype.
+    Object.defineProperty(out, k, {
+      value: isObject(b) && isObject(v) ? mergeContext(b, v) : v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
 
 /** Validates one Segment-spec message and turns it into the canonical form, or lists every error. */
 export function normalizeMessage(input: NormalizeInput): NormalizeResult {
-  const { raw, receivedAt } = input;
-  if (!isObject(raw)) {
+  const { receivedAt } = input;
+  if (!isObject(input.raw)) {
     return { ok: false, messageId: null, errors: ['message must be a JSON object'] };
+  }
+  const raw = sanitizeJson(input.raw) as JsonObject | null;
+  if (raw === null) {
+    const id = input.raw.messageId;
+    return {
+      ok: false,
+      messageId: typeof id === 'string' && id.length <= MAX_ID_LENGTH ? id : null,
+      errors: [`message nests deeper than ${MAX_MESSAGE_DEPTH} levels`],
+    };
   }
   const errors: string[] = [];
   const messageIdRaw = readId(raw, 'messageId', errors);
@@ -161,9 +222,21 @@ export function normalizeMessage(input: NormalizeInput): NormalizeResult {
   if (errors.length > 0 || !type || originalTimestamp === 'invalid' || sentAt === 'invalid') {
     return { ok: false, messageId: messageIdRaw, errors };
   }
+  const timestamp = correctSkew(receivedAt, sentAt, originalTimestamp);
+  const year = timestamp.getUTCFullYear();
+  if (Number.isNaN(year) || year < 1970 || year > 9999) {
+    return {
+      ok: false,
+      messageId: messageIdRaw,
+      errors: [
+        'timestamp corrected for clock skew (receivedAt - (sentAt - timestamp)) is before 1970 or after 9999',
+      ],
+    };
+  }
   const context = input.batchContext ? mergeContext(input.batchContext, ownContext) : ownContext;
   return {
     ok: true,
+    payload: raw,
     message: {
       type,
       messageId: messageIdRaw ?? newId(receivedAt.getTime()),
@@ -177,7 +250,7 @@ export function normalizeMessage(input: NormalizeInput): NormalizeResult {
       previousId: type === 'alias' ? previousId : null,
       context,
       integrations,
-      timestamp: correctSkew(receivedAt, sentAt, originalTimestamp),
+      timestamp,
       originalTimestamp,
       sentAt,
       receivedAt,

@@ -17,12 +17,16 @@ export class ListEventsHandler implements IQueryHandler<ListEventsQuery> {
     if (filter.type) q.andWhere('e.type = :type', { type: filter.type });
     if (filter.event) q.andWhere('e.event = :event', { event: filter.event });
     if (filter.userId) q.andWhere('e.user_id = :userId', { userId: filter.userId });
-    if (filter.anonymousId) q.andWhere('e.anonymous_id = :anonymousId', { anonymousId: filter.anonymousId });
+    if (filter.anonymousId)
+      q.andWhere('e.anonymous_id = :anonymousId', { anonymousId: filter.anonymousId });
     if (filter.profileId) q.andWhere('e.profile_id = :profileId', { profileId: filter.profileId });
     if (filter.from) q.andWhere('e.timestamp >= :from', { from: filter.from });
     if (filter.to) q.andWhere('e.timestamp <= :to', { to: filter.to });
     if (afterId) q.andWhere('e.id < :afterId', { afterId });
-    const rows = await q.orderBy('e.id', 'DESC').take(limit + 1).getMany();
+    const rows = await q
+      .orderBy('e.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
     return toPage(rows, limit, toEventView);
   }
 }

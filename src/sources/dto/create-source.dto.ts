@@ -31,7 +31,9 @@ export class CreateSourceDto {
   })
   allowedOrigins?: string[];
 
-  @ApiPropertyOptional({ description: 'Browser routes set no cookie and hash (source, IP, UA) daily' })
+  @ApiPropertyOptional({
+    description: 'Browser routes set no cookie and hash (source, IP, UA) daily',
+  })
   @IsOptional()
   @IsBoolean()
   cookieless?: boolean;
