@@ -6,7 +6,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from './accounts/accounts.module';
 import { CoreModule } from './common/core.module';
-import { dataSourceOptions, ensureDatabase } from './common/database';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, ensureDatabase, migrateWithLock } from './common/database';
 import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
 import { HealthModule } from './health/health.module';
@@ -33,10 +34,14 @@ export class AppModule {
             return {
               ...dataSourceOptions(config.databaseUrl),
               autoLoadEntities: true,
-              migrationsRun: true,
               retryAttempts: 3,
               retryDelay: 1000,
             };
+          },
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options!).initialize();
+            await migrateWithLock(ds);
+            return ds;
           },
         }),
         BullModule.forRoot({ url: config.redisUrl, prefix: config.redisPrefix }),

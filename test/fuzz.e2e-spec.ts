@@ -25,7 +25,7 @@ describe('fuzzing the ingestion routes', () => {
   const nasty = fc.oneof(
     fc.jsonValue({ maxDepth: 4 }),
     fc.constantFrom<unknown>(
-      9007199254740993,
+      Number.MAX_SAFE_INTEGER * 4,
       -1e308,
       '\ud800',
       'a\udc00b',
@@ -128,6 +128,11 @@ describe('fuzzing the ingestion routes', () => {
           fc.uint8Array({ maxLength: 2000 }).map((a) => Buffer.from(a)),
           fc.constant(
             Buffer.from('{"batch":[{"type":"track","userId":"\xff\xfe","event":"E"}]}', 'latin1'),
+          ),
+          fc.constant(
+            Buffer.from(
+              '{"batch":[{"type":"track","userId":"u","event":"E","properties":{"n":123456789012345678901234567890,"m":-1e999}}]}',
+            ),
           ),
           fc
             .integer({ min: 1000, max: 100_000 })

@@ -1,5 +1,5 @@
 import { createConnection } from 'mysql2/promise';
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { migrations } from '../migrations';
 
 export function databaseName(databaseUrl: string): string {
@@ -50,4 +50,26 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     bigNumberStrings: true,
     extra: { connectionLimit: 20, enableKeepAlive: true, connectTimeout: 5000 },
   };
+}
+
+/**
+ * Runs pending migrations under a MySQL named lock, so that several api and worker processes
+ * starting at once (docker compose, a rolling deploy) migrate once instead of racing each other.
+ */
+export async function migrateWithLock(ds: DataSource): Promise<void> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    const [{ got }] = (await runner.query("SELECT GET_LOCK('tracking_migrations', 120) AS got")) as Array<{
+      got: number | string | null;
+    }>;
+    if (Number(got) !== 1) throw new Error('timed out waiting for the migration lock');
+    try {
+      await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query("SELECT RELEASE_LOCK('tracking_migrations')");
+    }
+  } finally {
+    await runner.release();
+  }
 }

@@ -7,12 +7,15 @@ export interface IngestEntry {
   /** The type a single-message route implies; batch entries carry their own. */
   impliedType?: MessageType;
   /**
+   * Set when the route already found the entry invalid in its own wire format (e.g. a pixel hit
+   * without url): it is kept in rejected_events with these errors, like any rejected message.
+   */
+  rejectedWith?: string[];
+  /**
    * What the client sent, when the route converted it into the Segment form in `raw` (Koala): stored
    * as the event's payload, or with the rejection, instead of `raw`.
    */
   payload?: unknown;
-  /** Errors the route found in its own format (Koala field names): the entry is rejected with them. */
-  errors?: string[];
 }
 
 export interface IngestRequest {

@@ -73,9 +73,9 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         rejected.push({ index, messageId, errors });
         rejectedPayloads.push(entry.payload ?? entry.raw);
       };
-      if (entry.errors && entry.errors.length > 0) {
+      if (entry.rejectedWith) {
         const id = (entry.raw as { messageId?: unknown } | null)?.messageId;
-        reject(typeof id === 'string' ? id.slice(0, 255) : null, entry.errors);
+        reject(typeof id === 'string' ? id.slice(0, 255) : null, entry.rejectedWith);
         return;
       }
       if (jsonSize(entry.raw) > MAX_MESSAGE_BYTES) {

@@ -127,7 +127,7 @@ describe('Koala batch conversion', () => {
       { domain: null, accountId: 'crm-1' },
       receivedAt,
     );
-    expect(bad.entry.errors).toEqual([
+    expect(bad.entry.rejectedWith).toEqual([
       'identifies[0].message_id must be a string of at most 255 characters',
       'identifies[0].sent_at is not an ISO 8601 time',
     ]);

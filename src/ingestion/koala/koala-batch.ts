@@ -207,7 +207,11 @@ function koalaEntry(
   payload: unknown,
   errors: string[],
 ): KoalaEntry {
-  return { list, index, entry: { raw: message, payload, ...(errors.length ? { errors } : {}) } };
+  return {
+    list,
+    index,
+    entry: { raw: message, payload, ...(errors.length ? { rejectedWith: errors } : {}) },
+  };
 }
 
 /** `/batch`: identifies, events and page views of one person, as identify / track / page messages. */
