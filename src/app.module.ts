@@ -11,6 +11,7 @@ import { dataSourceOptions, ensureDatabase, migrateWithLock } from './common/dat
 import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
 import { HealthModule } from './health/health.module';
+import { IdentityModule } from './identity/identity.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SourcesModule } from './sources/sources.module';
@@ -48,6 +49,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         SourcesModule,
         IngestionModule.register(config.role),
+        IdentityModule,
         AccountsModule,
         HealthModule,
         MetricsModule,

@@ -1,6 +1,7 @@
 import type { IQuery } from '@nestjs/cqrs';
 import { LinkAccountsCommand } from './accounts/commands/link-accounts.command';
 import { ListProfileAccountsQuery } from './accounts/queries/list-profile-accounts.query';
+import { ResolveIdentitiesCommand } from './identity/commands/resolve-identities.command';
 import type { PipelineStep } from './ingestion/pipeline/pipeline-step';
 
 /**
@@ -8,7 +9,7 @@ import type { PipelineStep } from './ingestion/pipeline/pipeline-step';
  * before accounts (which links the resolved profile) and destinations (whose adapters read the
  * profile's email, phone and click ids).
  */
-export const PIPELINE_STEPS: PipelineStep[] = [LinkAccountsCommand];
+export const PIPELINE_STEPS: PipelineStep[] = [ResolveIdentitiesCommand, LinkAccountsCommand];
 
 /** A field another module adds to an admin view, and the query that fills it for the view's id. */
 export interface DetailPart {

@@ -43,6 +43,14 @@ describe('company domains', () => {
     expect(isCompanyDomain('acme.com')).toBe(true);
   });
 
+  it('never takes names reserved for documentation and tests for a company', () => {
+    for (const d of ['example.com', 'mail.example.org', 'acme.example', 'shop.test', 'x.invalid']) {
+      expect(isCompanyDomain(d)).toBe(false);
+    }
+    expect(isCompanyDomain('example-co.com')).toBe(true);
+    expect(isCompanyDomain('testing.io')).toBe(true);
+  });
+
   it('takes the company domain from an email address', () => {
     expect(companyDomainOfEmail('Jane@WWW.Acme.com')).toBe('acme.com');
     expect(companyDomainOfEmail('jane@sub.acme.com')).toBe('sub.acme.com');

@@ -28,11 +28,17 @@ export function normalizeDomain(value: unknown): string | null {
 const companyCache = new Map<string, boolean>();
 const COMPANY_CACHE_MAX = 10_000;
 
-/** True unless the domain is a free-mail or disposable-mail provider's (gmail.com, mailinator.com, ...). */
+/** Names reserved for documentation and testing (RFC 2606, RFC 6761): nobody's company. */
+const RESERVED = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/;
+
+/**
+ * True unless the domain is a free-mail or disposable-mail provider's (gmail.com, mailinator.com, ...,
+ * from the maintained `freemail` lists) or a reserved name (jane@example.com in docs and tests).
+ */
 export function isCompanyDomain(domain: string): boolean {
   let answer = companyCache.get(domain);
   if (answer === undefined) {
-    answer = !isFree(domain) && !isDisposable(domain);
+    answer = !RESERVED.test(domain) && !isFree(domain) && !isDisposable(domain);
     if (companyCache.size >= COMPANY_CACHE_MAX) companyCache.clear();
     companyCache.set(domain, answer);
   }

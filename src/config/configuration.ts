@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { isSupportedCountry } from 'libphonenumber-js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -14,6 +15,8 @@ export interface AppConfig {
   logLevel: string;
   /** Set in tests only: lets a test database be built without the migration history. */
   sweepIntervalMs: number;
+  /** ISO 3166 alpha-2 region for phone numbers sent without a country code (identity resolution). */
+  defaultPhoneRegion: string;
 }
 
 export class ConfigError extends Error {}
@@ -88,6 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
   const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
+  const defaultPhoneRegion = get('DEFAULT_PHONE_REGION', 'US').toUpperCase();
+  if (!isSupportedCountry(defaultPhoneRegion)) {
+    throw new ConfigError(
+      `DEFAULT_PHONE_REGION must be a region code with a phone numbering plan, e.g. US or DE (got "${defaultPhoneRegion}")`,
+    );
+  }
   return {
     port: parseInteger('PORT', get('PORT', '3000'), 0, 65535),
     databaseUrl,
@@ -106,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       100,
       3_600_000,
     ),
+    defaultPhoneRegion,
   };
 }
 

@@ -33,4 +33,9 @@ export interface ProfileView {
   attribution: { first: Attribution | null; last: Attribution | null };
   firstSeenAt: string;
   lastSeenAt: string;
+  /**
+   * Only on a contested profile: identities seen with two userIds or more belong to no person's
+   * profile; these are the userIds they were seen with.
+   */
+  contestedBy?: string[];
 }

@@ -1,0 +1,3 @@
+import { ResolveIdentitiesHandler } from './resolve-identities.handler';
+
+export const CommandHandlers = [ResolveIdentitiesHandler];

@@ -1,0 +1,3 @@
+import { GetProfileHandler } from './get-profile.handler';
+
+export const QueryHandlers = [GetProfileHandler];
