@@ -644,6 +644,103 @@ describe('accounts and the Koala-compatible API', () => {
     });
   });
 
+  describe('profiles and their accounts', () => {
+    interface Profile {
+      id: string;
+      accounts: Array<{ id: string; domain: string | null; accountId: string | null }>;
+    }
+    const segment = (batch: object[]) =>
+      t.http().post('/v1/batch').set('Authorization', basic(source.writeKey)).send({ batch });
+
+    /** Polls until the identity's profile satisfies `ok` (resolution and linking run in the worker). */
+    const profileWhen = (identity: string, ok: (p: Profile) => boolean) =>
+      eventually(
+        async () => {
+          const r = await t.admin.get(`/admin/profiles?identity=${encodeURIComponent(identity)}`);
+          return r.status === 200 && ok(r.body as Profile) ? (r.body as Profile) : null;
+        },
+        { what: `profile of ${identity}` },
+      );
+
+    it('links the profile of a Segment group call to the account, which counts it', async () => {
+      const domain = uniqueDomain('hooli');
+      const orgId = `org-${randomUUID()}`;
+      const userId = `u-${randomUUID()}`;
+      const res = await segment([
+        { type: 'identify', userId, traits: { name: 'Gavin', email: 'gavin@gmail.com' } },
+        { type: 'group', userId, groupId: orgId, traits: { name: 'Hooli', domain } },
+      ]);
+      expect(res.body.accepted).toBe(2);
+      const profile = await profileWhen(`userId:${userId}`, (p) => p.accounts.length > 0);
+      const acct = (await account(`domain=${domain}`)).body;
+      expect(profile.accounts).toEqual([{ id: acct.id, domain, accountId: orgId }]);
+      expect(acct.profileCount).toBe(1);
+      const [groupEvent] = await events(`type=group&userId=${userId}`);
+      expect(groupEvent).toMatchObject({ profileId: profile.id, accountId: acct.id });
+      // The free-mail address did not make a gmail.com account on the side.
+      expect((await account('domain=gmail.com')).status).toBe(404);
+    });
+
+    it('makes a Koala visitor with a company email join that account; free mail joins none', async () => {
+      const domain = uniqueDomain('piedpiper');
+      const richard = randomUUID();
+      const jared = randomUUID();
+      const free = randomUUID();
+      await koala('/batch', { profile_id: richard, email: `richard@${domain}` });
+      await koala('/batch', {
+        profile_id: jared,
+        identifies: [{ traits: { email: `jared@${domain}`, title: 'COO' } }],
+      });
+      await koala('/batch', { profile_id: free, email: 'erlich@hotmail.com' });
+      const a = await profileWhen(`anonymousId:${richard}`, (p) => p.accounts.length > 0);
+      const b = await profileWhen(`anonymousId:${jared}`, (p) => p.accounts.length > 0);
+      expect(a.accounts).toEqual([expect.objectContaining({ domain })]);
+      expect(b.accounts).toEqual(a.accounts);
+      await eventually(async () => (await account(`domain=${domain}`)).body.profileCount === 2, {
+        what: 'two profiles on the account',
+      });
+      const c = await profileWhen(`anonymousId:${free}`, () => true);
+      expect(c.accounts).toEqual([]);
+    });
+
+    it('lists every account of a person, including those of merged profiles', async () => {
+      const work = uniqueDomain('work');
+      const side = uniqueDomain('side');
+      const anon = randomUUID();
+      const userId = `u-${randomUUID()}`;
+      // Two people as far as identity knows: an anonymous visitor (company email) and a user.
+      await koala('/batch', { profile_id: anon, email: `dana@${work}` });
+      await segment([
+        { type: 'group', userId, groupId: `g-${randomUUID()}`, traits: { domain: side } },
+      ]);
+      await profileWhen(`anonymousId:${anon}`, (p) => p.accounts.length === 1);
+      await profileWhen(`userId:${userId}`, (p) => p.accounts.length === 1);
+      // The user logs in on the visitor's browser: one person, both accounts.
+      await segment([{ type: 'identify', userId, anonymousId: anon }]);
+      const merged = await profileWhen(`userId:${userId}`, (p) => p.accounts.length === 2);
+      expect(merged.accounts.map((x) => x.domain).sort()).toEqual([side, work].sort());
+      const viaAnon = await profileWhen(`anonymousId:${anon}`, () => true);
+      expect(viaAnon.id).toBe(merged.id);
+      expect((await account(`domain=${work}`)).body.profileCount).toBe(1);
+    });
+
+    it("files the person's events under their account, later events included", async () => {
+      const domain = uniqueDomain('later');
+      const anon = randomUUID();
+      await koala('/batch', { profile_id: anon, email: `lee@${domain}` });
+      await profileWhen(`anonymousId:${anon}`, (p) => p.accounts.length === 1);
+      const acct = (await account(`domain=${domain}`)).body;
+      // No email and no group call in this one: the profile's account is what files it.
+      const later = await koala('/batch', { profile_id: anon, events: [{ event: 'Came Back' }] });
+      expect(later.body.accepted).toBe(1);
+      const stored = await eventually(async () => {
+        const items = await events(`anonymousId=${anon}`);
+        return items.length === 2 && items.every((e) => e.accountId) ? items : null;
+      });
+      expect(stored.map((e) => e.accountId)).toEqual([acct.id, acct.id]);
+    });
+  });
+
   it('describes the routes in the OpenAPI document', async () => {
     const doc = await t.http().get('/docs-json');
     expect(doc.status).toBe(200);

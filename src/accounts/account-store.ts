@@ -245,6 +245,27 @@ export class AccountStore {
     return account;
   }
 
+  /**
+   * A merge made `from` part of `into`: their links become `into`'s, each keeping its first link
+   * time. Idempotent, so a repeated merge event changes nothing.
+   */
+  async moveLinks(from: string[], into: string): Promise<void> {
+    const ids = [...new Set(from)].filter((id) => id !== into);
+    if (ids.length === 0) return;
+    const list = ids.map(() => '?').join(',');
+    await this.withDeadlockRetry(() =>
+      this.db.transaction(async (m) => {
+        await m.query(
+          `INSERT IGNORE INTO profile_accounts (profile_id, account_id, created_at)
+           SELECT ?, account_id, MIN(created_at) FROM profile_accounts
+           WHERE profile_id IN (${list}) GROUP BY account_id`,
+          [into, ...ids],
+        );
+        await m.query(`DELETE FROM profile_accounts WHERE profile_id IN (${list})`, ids);
+      }),
+    );
+  }
+
   /** Each profile's most recently joined account. */
   async latestAccountOf(profileIds: string[]): Promise<Map<string, string>> {
     const ids = [...new Set(profileIds)];

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountStore } from './account-store';
 import { AccountsController } from './accounts.controller';
 import { CommandHandlers } from './commands';
+import { EventHandlers } from './events';
 import { AccountGroupEntity } from './entities/account-group.entity';
 import { AccountEntity } from './entities/account.entity';
 import { ProfileAccountEntity } from './entities/profile-account.entity';
@@ -15,6 +16,6 @@ import { QueryHandlers } from './queries';
 @Module({
   imports: [TypeOrmModule.forFeature([AccountEntity, AccountGroupEntity, ProfileAccountEntity])],
   controllers: [AccountsController],
-  providers: [AccountStore, ...CommandHandlers, ...QueryHandlers],
+  providers: [AccountStore, ...CommandHandlers, ...QueryHandlers, ...EventHandlers],
 })
 export class AccountsModule {}

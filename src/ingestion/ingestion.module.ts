@@ -10,6 +10,7 @@ import cookieParser from 'cookie-parser';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Role, runsWorker } from '../config/configuration';
 import { AdminEventsController } from './admin-events.controller';
+import { AssignEventAccountsHandler } from './commands/assign-event-accounts.handler';
 import { DispatchEventsHandler } from './commands/dispatch-events.handler';
 import { IngestMessagesHandler } from './commands/ingest-messages.handler';
 import { Enricher } from './enrichment/enricher';
@@ -31,7 +32,11 @@ import { KoalaIngestion } from './koala/koala-ingestion';
 import { PixelController } from './pixel.controller';
 import { SegmentController } from './segment.controller';
 
-export const CommandHandlers = [IngestMessagesHandler, DispatchEventsHandler];
+export const CommandHandlers = [
+  IngestMessagesHandler,
+  DispatchEventsHandler,
+  AssignEventAccountsHandler,
+];
 export const QueryHandlers = [GetEventsByIdsHandler, ListEventsHandler, ListRejectedEventsHandler];
 export const EventHandlers = [OnMessagesIngestedHandler];
 

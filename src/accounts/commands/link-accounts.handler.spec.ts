@@ -1,4 +1,4 @@
-import { QueryBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
 import type { EventView } from '../../ingestion/message/canonical-message';
 import { AccountStore } from '../account-store';
@@ -44,6 +44,7 @@ describe('LinkAccountsHandler', () => {
     latestAccountOf: jest.fn(),
   };
   const queries = { execute: jest.fn() };
+  const commands = { execute: jest.fn() };
 
   beforeEach(async () => {
     jest.resetAllMocks();
@@ -60,6 +61,7 @@ describe('LinkAccountsHandler', () => {
         LinkAccountsHandler,
         { provide: AccountStore, useValue: store },
         { provide: QueryBus, useValue: queries },
+        { provide: CommandBus, useValue: commands },
       ],
     }).compile();
     handler = moduleRef.get(LinkAccountsHandler);
@@ -123,6 +125,12 @@ describe('LinkAccountsHandler', () => {
     expect(store.resolve).toHaveBeenCalledWith({ domain: 'acme.com', accountId: null });
     expect(store.link).toHaveBeenCalledWith(['p1', 'p2'], 'acct:acme.com');
     expect(events.map((e) => e.accountId)).toEqual(['acct:acme.com', 'acct:acme.com', null]);
+    // ...and recorded on the stored events through ingestion's command.
+    expect(commands.execute).toHaveBeenCalledTimes(1);
+    expect(commands.execute.mock.calls[0][0].assignments).toEqual([
+      { eventId: events[0].id, accountId: 'acct:acme.com' },
+      { eventId: events[1].id, accountId: 'acct:acme.com' },
+    ]);
   });
 
   it("gives other events of a linked profile that profile's latest account", async () => {
@@ -148,5 +156,6 @@ describe('LinkAccountsHandler', () => {
     expect(store.resolve).not.toHaveBeenCalled();
     expect(store.mergeTraits).not.toHaveBeenCalled();
     expect(e.accountId).toBe('acct-1');
+    expect(commands.execute).not.toHaveBeenCalled();
   });
 });

@@ -1,5 +1,6 @@
-import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { companyDomainOfEmail, isCompanyDomain, normalizeDomain } from '../../common/domain';
+import { AssignEventAccountsCommand } from '../../ingestion/commands/assign-event-accounts.command';
 import { GetProfileQuery } from '../../identity/queries/get-profile.query';
 import type { EventView, JsonObject } from '../../ingestion/message/canonical-message';
 import { AccountStore } from '../account-store';
@@ -24,6 +25,7 @@ function companyDomainOf(value: unknown): string | null {
 }
 
 /**
+ * The accounts found are recorded on the stored events too (through ingestion, which owns them).
  * Idempotent by construction: accounts are found-or-created on unique keys, traits merge by event time
  * and links are INSERT IGNOREs, so a re-run job changes nothing.
  */
@@ -32,6 +34,7 @@ export class LinkAccountsHandler implements ICommandHandler<LinkAccountsCommand>
   constructor(
     private readonly store: AccountStore,
     private readonly queries: QueryBus,
+    private readonly commands: CommandBus,
   ) {}
 
   async execute({ events }: LinkAccountsCommand): Promise<void> {
@@ -71,9 +74,16 @@ export class LinkAccountsHandler implements ICommandHandler<LinkAccountsCommand>
     for (const [accountId, profileIds] of links) await this.store.link(profileIds, accountId);
 
     const rest = todo.filter((e) => !e.accountId && e.profileId);
-    if (rest.length === 0) return;
-    const latest = await this.store.latestAccountOf(rest.map((e) => e.profileId as string));
-    for (const e of rest) e.accountId = latest.get(e.profileId as string) ?? null;
+    if (rest.length > 0) {
+      const latest = await this.store.latestAccountOf(rest.map((e) => e.profileId as string));
+      for (const e of rest) e.accountId = latest.get(e.profileId as string) ?? null;
+    }
+
+    const assignments = todo.flatMap((e) =>
+      e.accountId ? [{ eventId: e.id, accountId: e.accountId }] : [],
+    );
+    if (assignments.length > 0)
+      await this.commands.execute(new AssignEventAccountsCommand(assignments));
   }
 
   /**
