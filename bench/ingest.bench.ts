@@ -170,7 +170,7 @@ async function runRawCeiling(databaseUrl: string): Promise<{ rows: number; elaps
 }
 
 async function main() {
-  const server = await startServer();
+  const server = await startServer(process.env.GEOIP ? { GEOIP: process.env.GEOIP } : {});
   try {
     const source = await createSource(server.url);
     // Warm-up: JIT, connection pools, caches.

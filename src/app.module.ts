@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions, ensureDatabase, migrateWithLock } from './common/database';
 import { loggerParams } from './common/logging';
 import { AppConfig, appConfigNamespace } from './config/configuration';
+import { DestinationsModule } from './destinations/destinations.module';
 import { HealthModule } from './health/health.module';
 import { IdentityModule } from './identity/identity.module';
 import { IngestionModule } from './ingestion/ingestion.module';
@@ -51,6 +52,7 @@ export class AppModule {
         IngestionModule.register(config.role),
         IdentityModule,
         AccountsModule,
+        DestinationsModule.register(config.role),
         HealthModule,
         MetricsModule,
       ],

@@ -15,8 +15,18 @@ export interface AppConfig {
   logLevel: string;
   /** Set in tests only: lets a test database be built without the migration history. */
   sweepIntervalMs: number;
+  /** Country/region/city enrichment from the offline database (about 140 MB of memory per API process). */
+  geoip: boolean;
   /** ISO 3166 alpha-2 region for phone numbers sent without a country code (identity resolution). */
   defaultPhoneRegion: string;
+  /** AES-256-GCM key for destination secrets (32 bytes, base64 or 64 hex). */
+  secretsKey: string | undefined;
+  /** Base of the exponential backoff between delivery attempts. */
+  deliveryBackoffMs: number;
+  /** Attempts per (event, destination) before a delivery is dead. */
+  deliveryMaxAttempts: number;
+  /** Whole-request timeout of one outgoing delivery request. */
+  deliveryTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +66,26 @@ function parseTrustProxy(value: string): boolean | number | string {
   }
   return value;
 }
+
+function parseSwitch(name: string, value: string): boolean {
+  if (['on', 'true', '1'].includes(value)) return true;
+  if (['off', 'false', '0'].includes(value)) return false;
+  throw new ConfigError(`${name} must be on or off (got "${value}")`);
+}
+
+/** 32 bytes as 64 hex digits or base64; kept as given (decoded where it is used). */
+function parseSecretsKey(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (/^[0-9a-f]{64}$/i.test(value)) return value;
+  const base64 = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value);
+  if (base64 && Buffer.from(value, 'base64').length === 32) return value;
+  throw new ConfigError(
+    'SECRETS_KEY must be 32 bytes as base64 or 64 hex digits (e.g. `openssl rand -base64 32`)',
+  );
+}
+
+const delivery = (name: string, fallback: string, env: NodeJS.ProcessEnv, max: number): number =>
+  parseInteger(name, env[name]?.trim() || fallback, 1, max);
 
 /**
  * Reads and validates the environment. Throws a ConfigError whose message is one line naming the
@@ -116,6 +146,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       3_600_000,
     ),
     defaultPhoneRegion,
+    geoip: parseSwitch('GEOIP', get('GEOIP', 'on')),
+    secretsKey: parseSecretsKey(env.SECRETS_KEY?.trim()),
+    deliveryBackoffMs: delivery('DELIVERY_BACKOFF_MS', '1000', env, 3_600_000),
+    deliveryMaxAttempts: delivery('DELIVERY_MAX_ATTEMPTS', '8', env, 100),
+    deliveryTimeoutMs: delivery('DELIVERY_TIMEOUT_MS', '10000', env, 300_000),
   };
 }
 

@@ -46,7 +46,7 @@ export class Enricher implements OnApplicationBootstrap {
 
   /** Load the geo database before the first request rather than during it (API processes only). */
   onApplicationBootstrap(): void {
-    if (this.config && !runsHttp(this.config.role)) return;
+    if (this.config && (!runsHttp(this.config.role) || !this.config.geoip)) return;
     const before = process.memoryUsage().rss;
     const started = Date.now();
     this.geo.load();
@@ -72,7 +72,7 @@ export class Enricher implements OnApplicationBootstrap {
     const parsed = userAgent ? this.userAgents.parse(userAgent) : null;
     if (parsed) enrichment.userAgent = parsed.details;
 
-    if (typeof out.ip === 'string' && out.ip) {
+    if (this.config?.geoip !== false && typeof out.ip === 'string' && out.ip) {
       const geo = this.geo.lookup(out.ip);
       if (geo) enrichment.geo = { ...geo };
     }

@@ -1,0 +1,58 @@
+import type { MessageType } from '../ingestion/message/canonical-message';
+
+export const DESTINATION_TYPES = ['webhook', 'meta_capi', 'tiktok', 'ga4', 'google_ads'] as const;
+export type DestinationType = (typeof DESTINATION_TYPES)[number];
+
+/** pending: being sent; failed: will retry; dead: gave up; skipped: not sent, with the reason. */
+export const TRACK_STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'skipped'] as const;
+export type TrackStatus = (typeof TRACK_STATUSES)[number];
+
+/** Which events go: message types, track event names allowed, track event names kept back. */
+export interface DestinationFilter {
+  types?: MessageType[];
+  events?: string[];
+  excludeEvents?: string[];
+}
+
+/** A destination with its secrets decrypted: what adapters get. Never leaves the worker. */
+export interface DestinationConfig {
+  id: string;
+  sourceId: string;
+  type: DestinationType;
+  name: string;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+  mapping: Record<string, string>;
+  filter: DestinationFilter;
+  /** The decrypted secret values, for masking whatever is recorded. */
+  secrets: string[];
+}
+
+/** A destination as the admin API returns it: secrets masked. */
+export interface DestinationView {
+  id: string;
+  sourceId: string;
+  type: DestinationType;
+  name: string;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+  mapping: Record<string, string>;
+  filter: DestinationFilter;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A Track row as the admin API returns it. */
+export interface TrackView {
+  id: string;
+  eventId: string;
+  destinationId: string;
+  attempt: number;
+  status: TrackStatus;
+  request: unknown;
+  response: unknown;
+  error: string | null;
+  replayOf: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
