@@ -4,6 +4,7 @@ import { ConfigModule } from '@nestjs/config';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { AccountsModule } from './accounts/accounts.module';
 import { CoreModule } from './common/core.module';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, ensureDatabase, migrateWithLock } from './common/database';
@@ -50,6 +51,7 @@ export class AppModule {
         SourcesModule,
         IngestionModule.register(config.role),
         IdentityModule,
+        AccountsModule,
         DestinationsModule.register(config.role),
         HealthModule,
         MetricsModule,

@@ -1,4 +1,6 @@
 import type { IQuery } from '@nestjs/cqrs';
+import { LinkAccountsCommand } from './accounts/commands/link-accounts.command';
+import { ListProfileAccountsQuery } from './accounts/queries/list-profile-accounts.query';
 import { ResolveIdentitiesCommand } from './identity/commands/resolve-identities.command';
 import { FanOutDeliveriesCommand } from './destinations/commands/fan-out-deliveries.command';
 import { ListTracksForEventQuery } from './destinations/queries/list-tracks-for-event.query';
@@ -11,6 +13,8 @@ import type { PipelineStep } from './ingestion/pipeline/pipeline-step';
  */
 export const PIPELINE_STEPS: PipelineStep[] = [
   ResolveIdentitiesCommand,
+  // Accounts after identity: it links the resolved profile.
+  LinkAccountsCommand,
   // Destinations last: delivery reads what the steps before it resolved.
   FanOutDeliveriesCommand,
 ];
@@ -27,4 +31,6 @@ export const EVENT_DETAIL_PARTS: DetailPart[] = [
 ];
 
 /** What other modules add to `GET /admin/profiles/...` (accounts: `accounts`). */
-export const PROFILE_DETAIL_PARTS: DetailPart[] = [];
+export const PROFILE_DETAIL_PARTS: DetailPart[] = [
+  { field: 'accounts', query: (id) => new ListProfileAccountsQuery(id) },
+];

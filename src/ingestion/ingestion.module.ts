@@ -10,6 +10,7 @@ import cookieParser from 'cookie-parser';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Role, runsWorker } from '../config/configuration';
 import { AdminEventsController } from './admin-events.controller';
+import { AssignEventAccountsHandler } from './commands/assign-event-accounts.handler';
 import { DispatchEventsHandler } from './commands/dispatch-events.handler';
 import { IngestMessagesHandler } from './commands/ingest-messages.handler';
 import { Enricher } from './enrichment/enricher';
@@ -26,10 +27,16 @@ import { PipelineProcessor } from './pipeline/pipeline.processor';
 import { GetEventsByIdsHandler } from './queries/get-events-by-ids.handler';
 import { ListEventsHandler } from './queries/list-events.handler';
 import { ListRejectedEventsHandler } from './queries/list-rejected-events.handler';
+import { KoalaController, KoalaPublicController } from './koala.controller';
+import { KoalaIngestion } from './koala/koala-ingestion';
 import { PixelController } from './pixel.controller';
 import { SegmentController } from './segment.controller';
 
-export const CommandHandlers = [IngestMessagesHandler, DispatchEventsHandler];
+export const CommandHandlers = [
+  IngestMessagesHandler,
+  DispatchEventsHandler,
+  AssignEventAccountsHandler,
+];
 export const QueryHandlers = [GetEventsByIdsHandler, ListEventsHandler, ListRejectedEventsHandler];
 export const EventHandlers = [OnMessagesIngestedHandler];
 
@@ -44,10 +51,17 @@ export class IngestionModule implements NestModule {
         PublicRedisModule,
         PublicRateLimitModule,
       ],
-      controllers: [SegmentController, PixelController, AdminEventsController],
+      controllers: [
+        SegmentController,
+        KoalaController,
+        KoalaPublicController,
+        PixelController,
+        AdminEventsController,
+      ],
       providers: [
         Enricher,
         VisitorIds,
+        KoalaIngestion,
         ...CommandHandlers,
         ...QueryHandlers,
         ...EventHandlers,

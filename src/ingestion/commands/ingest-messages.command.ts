@@ -11,6 +11,11 @@ export interface IngestEntry {
    * without url): it is kept in rejected_events with these errors, like any rejected message.
    */
   rejectedWith?: string[];
+  /**
+   * What the client sent, when the route converted it into the Segment form in `raw` (Koala): stored
+   * as the event's payload, or with the rejection, instead of `raw`.
+   */
+  payload?: unknown;
 }
 
 export interface IngestRequest {
@@ -25,6 +30,12 @@ export interface IngestRequest {
   enrichment?: JsonObject;
   /** Account-level events (Koala /accounts/batch) carry the account they belong to. */
   accountId?: string | null;
+  /**
+   * Set by routes whose messages name their subject another way than userId / anonymousId, which the
+   * Segment spec otherwise requires: a Koala request identified only by `email` (carried in
+   * `context.traits.email`), or account-level events (`accountId`) that belong to no person.
+   */
+  identifiedBy?: 'email' | 'account';
 }
 
 export interface RejectedMessage {

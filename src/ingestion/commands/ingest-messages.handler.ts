@@ -71,10 +71,11 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
     request.entries.forEach((entry, index) => {
       const reject = (messageId: string | null, errors: string[]) => {
         rejected.push({ index, messageId, errors });
-        rejectedPayloads.push(entry.raw);
+        rejectedPayloads.push(entry.payload ?? entry.raw);
       };
       if (entry.rejectedWith) {
-        reject(null, entry.rejectedWith);
+        const id = (entry.raw as { messageId?: unknown } | null)?.messageId;
+        reject(typeof id === 'string' ? id.slice(0, 255) : null, entry.rejectedWith);
         return;
       }
       if (jsonSize(entry.raw) > MAX_MESSAGE_BYTES) {
@@ -90,6 +91,7 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         batchContext: request.batchContext,
         batchSentAt: request.batchSentAt,
         receivedAt,
+        identified: request.identifiedBy !== undefined,
       });
       if (!result.ok) {
         reject(result.messageId, result.errors);
@@ -131,7 +133,12 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
           JSON.stringify(m.traits),
           JSON.stringify(context),
           JSON.stringify(m.integrations),
-          JSON.stringify(result.payload),
+          // A route's own format (Koala), cleaned like the message; the message when it won't clean.
+          JSON.stringify(
+            entry.payload === undefined
+              ? result.payload
+              : (sanitizeJson(entry.payload) ?? result.payload),
+          ),
           JSON.stringify(mergedEnrichment),
           bot ? 1 : 0,
         ],

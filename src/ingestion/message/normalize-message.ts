@@ -19,6 +19,8 @@ export interface NormalizeInput {
   batchContext?: JsonObject;
   batchSentAt?: unknown;
   receivedAt: Date;
+  /** The route has established whom the message is about otherwise (see IngestRequest.identifiedBy). */
+  identified?: boolean;
 }
 
 export type NormalizeResult =
@@ -212,7 +214,8 @@ export function normalizeMessage(input: NormalizeInput): NormalizeResult {
     if (!userId) errors.push('userId is required for alias');
     if (!previousId) errors.push('previousId is required for alias');
   } else if (type) {
-    if (!userId && !anonymousId) errors.push('userId or anonymousId is required');
+    if (!userId && !anonymousId && !input.identified)
+      errors.push('userId or anonymousId is required');
   }
   if (type === 'track' && !event) errors.push('event is required for track');
   if (type === 'group' && !groupId) errors.push('groupId is required for group');

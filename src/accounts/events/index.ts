@@ -1,0 +1,3 @@
+import { OnProfilesMergedHandler } from './on-profiles-merged.handler';
+
+export const EventHandlers = [OnProfilesMergedHandler];
