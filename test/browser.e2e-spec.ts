@@ -525,6 +525,33 @@ describe('browser endpoint /e/{publicKey}', () => {
       }
     });
 
+    it('shares one budget per IP between /e and the Koala browser routes', async () => {
+      const s = await t.createSource();
+      const ip = nextIp();
+      const statuses = await Promise.all(
+        Array.from({ length: 60 }, () =>
+          post(t, s.publicKey, { type: 'pageview', url: 'https://shop.example/' }, { ip }).then(
+            (r) => r.status,
+          ),
+        ),
+      );
+      expect(statuses.filter((st) => st === 202)).toHaveLength(60);
+      const koala = await t
+        .http()
+        .post(`/web/projects/${s.publicKey}/batch`)
+        .set('X-Forwarded-For', ip)
+        .set(
+          'User-Agent',
+          'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36',
+        )
+        .send({
+          profile_id: '3f0c2a44-8a4e-4b2a-9c1d-2f5e6a7b8c9d',
+          events: [{ type: 'track', event: 'E' }],
+        });
+      expect(koala.status).toBe(429);
+      expect(Number(koala.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    });
+
     it('holds 5,000 per hour per IP', async () => {
       const s = await t.createSource();
       const ip = nextIp();

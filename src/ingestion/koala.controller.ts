@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import {
   ApiBasicAuth,
@@ -19,6 +19,7 @@ import {
 } from './dto/koala.dto';
 import { ErrorResponseDto } from './dto/segment.dto';
 import { sourceByPublicKey, sourceByWriteKey } from './http/authenticate';
+import { PublicRateLimitGuard } from './http/public-rate-limit.guard';
 import { readJsonObject } from './http/request-body';
 import { KoalaAccountAnswer, KoalaAnswer, KoalaIngestion } from './koala/koala-ingestion';
 import { MAX_BATCH_BYTES } from './message/normalize-message';
@@ -86,6 +87,13 @@ export class KoalaController {
 @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'Unknown public key' })
 @ApiResponse({ status: 413, type: ErrorResponseDto, description: 'Body over 500 KB' })
 @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'Storage unavailable; retry' })
+@ApiResponse({
+  status: 429,
+  type: ErrorResponseDto,
+  description: 'Per-IP rate limit; see Retry-After',
+})
+// Browser-facing like /e: the same per-IP budget, shared across processes in Redis.
+@UseGuards(PublicRateLimitGuard)
 @Controller('web/projects/:publicKey')
 export class KoalaPublicController {
   constructor(
