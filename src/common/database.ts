@@ -60,7 +60,9 @@ export async function migrateWithLock(ds: DataSource): Promise<void> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
-    const [{ got }] = (await runner.query("SELECT GET_LOCK('tracking_migrations', 120) AS got")) as Array<{
+    const [{ got }] = (await runner.query(
+      "SELECT GET_LOCK('tracking_migrations', 120) AS got",
+    )) as Array<{
       got: number | string | null;
     }>;
     if (Number(got) !== 1) throw new Error('timed out waiting for the migration lock');

@@ -182,7 +182,8 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
     for (const m of targets.values())
       for (const id of m.keys()) if (!events.has(id)) missing.add(id);
     for (const ids of chunk([...missing], IN_LIST)) {
-      for (const e of await this.queries.execute(new GetEventsByIdsQuery(ids))) events.set(e.id, Date.parse(e.timestamp));
+      for (const e of await this.queries.execute(new GetEventsByIdsQuery(ids)))
+        events.set(e.id, Date.parse(e.timestamp));
     }
   }
 
