@@ -30,7 +30,7 @@ describe('destinations: a worker killed mid-delivery', () => {
           REDIS_URL: t.config.redisUrl,
           REDIS_PREFIX: t.config.redisPrefix,
           SECRETS_KEY: secretsKey,
-          LOG_LEVEL: 'silent',
+          LOG_LEVEL: process.env.WORKER_LOG_LEVEL ?? 'silent',
           DELIVERY_BACKOFF_MS: '50',
           TS_NODE_PROJECT: join(__dirname, '../tsconfig.json'),
         },
