@@ -392,6 +392,10 @@ describe('delivery with the resolved profile', () => {
       },
       { what: 'the bots through the pipeline and the queues idle' },
     );
+    // Not even when asked for by id: a replay of bot events queues nothing.
+    const replay = await t.admin.post('/admin/replay', { eventIds: bots.map((e) => e.id) });
+    expect(replay.status).toBe(202);
+    expect(replay.body.queued).toBe(0);
     for (const bot of bots) {
       const detail = (await t.admin.get(`/admin/events/${bot.id}`)).body;
       expect(detail.tracks).toEqual([]);
