@@ -130,6 +130,9 @@ export function normalizeEmail(v: string): string {
   return HASHED.test(v) ? v.toLowerCase() : v.trim().toLowerCase();
 }
 
+/** As identity resolution judges it: "n/a" or "-" in an email trait is no address to hash and send. */
+const isEmail = (v: string): boolean => HASHED.test(v) || /^[^\s@]+@[^\s@]+$/.test(v);
+
 /** Google's rule on top: gmail.com / googlemail.com addresses lose the dots of the local part. */
 export function normalizeEmailForGoogle(v: string): string {
   const e = normalizeEmail(v);
@@ -235,7 +238,7 @@ export function personOf({ event, profile }: AdapterInput): Person {
   const city = address('city');
   const state = address('state');
   return {
-    emails: uniq(rawEmails.map(normalizeEmail)),
+    emails: uniq(rawEmails.map(normalizeEmail).filter(isEmail)),
     phones: uniq(rawPhones.map((p) => normalizePhone(p, countryCode) ?? undefined)),
     // An anonymous event after the person was identified still belongs to that userId.
     userId: event.userId ?? soleIdentity(profile, 'userId'),
