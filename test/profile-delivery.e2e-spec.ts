@@ -332,6 +332,79 @@ describe('delivery with the resolved profile', () => {
     expect(JSON.stringify(tracks)).not.toContain('EAAB-profile-token');
   });
 
+  it('a landing through the browser pixel works the same, keyed on the visitor cookie', async () => {
+    const fbclid = 'PAZXh0bgNhZW0-Ab_Cd';
+    const ttclid = 'E.C.P.Pixel-Ab_9';
+    const hit = await t
+      .http()
+      .post(`/e/${source.publicKey}`)
+      .set('X-Forwarded-For', '203.0.113.50')
+      .set('User-Agent', CHROME)
+      .send({ type: 'pageview', url: `https://shop.example/p?fbclid=${fbclid}&ttclid=${ttclid}` });
+    expect(hit.status).toBe(202);
+    const cookie = ((hit.headers['set-cookie'] as unknown as string[]) ?? []).find((c) =>
+      c.startsWith('tk_aid='),
+    );
+    expect(cookie).toBeDefined();
+    const visitor = (cookie as string).split(';')[0].slice('tk_aid='.length);
+    const landingEvent = await eventually(
+      async () => {
+        const res = await t.admin.get(`/admin/events?sourceId=${source.id}&limit=500`);
+        return (res.body.items as any[]).find((e) => e.anonymousId === visitor);
+      },
+      { what: 'the pixel landing' },
+    );
+    expect(landingEvent.context.clickIds).toEqual({ fbclid, ttclid });
+    await send([
+      {
+        type: 'identify',
+        anonymousId: visitor,
+        userId: 'pixel-user',
+        messageId: 'pd-px-identify',
+        traits: { email: 'Bob@Example.ORG' },
+      },
+    ]);
+    await resolved('pd-px-identify');
+    await send([
+      {
+        type: 'track',
+        event: 'Order Completed',
+        userId: 'pixel-user',
+        messageId: 'pd-px-order',
+        properties: { order_id: 'ord-px', revenue: 10, currency: 'EUR' },
+      },
+    ]);
+    const meta = await requestFor('/meta/v21.0/4242/events', (r) =>
+      r.json?.data?.some((d: any) => d.event_id === 'pd-px-order'),
+    );
+    const entry = meta.json.data.find((d: any) => d.event_id === 'pd-px-order');
+    expect(entry.user_data).toMatchObject({
+      em: [sha256('bob@example.org')],
+      external_id: [sha256('pixel-user')],
+      fbc: `fb.1.${Date.parse(landingEvent.timestamp)}.${fbclid}`,
+    });
+    const tiktok = await requestFor('/tt/open_api/v1.3/event/track/', (r) =>
+      r.json?.data?.some((d: any) => d.event_id === 'pd-px-order'),
+    );
+    expect(tiktok.json.data[0].user).toMatchObject({ email: sha256('bob@example.org'), ttclid });
+    const ga = await requestFor('/ga/mp/collect', (r) =>
+      r.json?.events?.some((e: any) => e.params?.transaction_id === 'ord-px'),
+    );
+    expect(ga.json).toMatchObject({ client_id: visitor, user_id: 'pixel-user' });
+    // No gclid anywhere on this visitor: Google Ads skips the purchase with the reason.
+    const order = await eventOf('pd-px-order');
+    const rows = await eventually(
+      async () => {
+        const tracks = (await t.admin.get(`/admin/events/${order.id}`)).body.tracks as any[];
+        return tracks.length === 5 && tracks.every((x) => x.status !== 'pending') ? tracks : null;
+      },
+      { what: 'the tracks of the pixel visitor purchase' },
+    );
+    expect(rows.filter((x) => x.status === 'skipped').map((x) => x.error)).toEqual([
+      'no gclid, gbraid or wbraid on the event or its profile',
+    ]);
+  });
+
   it('bots never produce a Track row and never reach a platform', async () => {
     const botUrl = `https://shop.example/?fbclid=BOT-${FBCLID}&gclid=BOT-${GCLID}`;
     // A pixel hit without a User-Agent (a script), and a Segment page from a crawler.
