@@ -15,6 +15,8 @@ const DAY = 24 * HOUR;
 const WEBHOOK_SECRET = 'whsec-test-0123456789';
 const META_TOKEN = 'EAAB-meta-access-token-secret';
 const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
+const CHROME =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 
 describe('destinations', () => {
   let t: TestApp;
@@ -335,8 +337,8 @@ describe('destinations', () => {
           },
           context: {
             ip: '24.5.68.47',
-            userAgent:
-              'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
+            // A real browser's: since the bot flag, a bare `Mozilla/5.0 ...` is a bot and never sent.
+            userAgent: CHROME,
             page: { url: 'https://shop.example/checkout?fbclid=IwAR1-AbC' },
           },
         },
@@ -380,7 +382,7 @@ describe('destinations', () => {
           content_type: 'product',
         },
       });
-      // The message's own email first, then the resolved profile's (the identify in the same batch).
+      // The message's own email first, then the one the identify in the same batch put on the profile.
       expect(purchase.user_data.em).toEqual([sha256('john@example.com'), sha256('x@y.z')]);
       expect(purchase.user_data.fbc).toBe(`fb.1.${Date.parse(ts)}.IwAR1-AbC`);
       expect(purchase.user_data.client_ip_address).toBe('24.5.68.47');
@@ -747,6 +749,16 @@ describe('destinations', () => {
         })),
       );
       await eventOf(s.id, 'bf-3');
+      // The destination must come after the pipeline has fanned these events out; created while they
+      // are still in the queue, it would get them live, not by the backfill.
+      const pipeline = t.app.get<Queue>(getQueueToken('pipeline'));
+      await eventually(
+        async () => {
+          const c = await pipeline.getJobCounts();
+          return c.waiting + c.active + c.delayed === 0;
+        },
+        { what: 'the pipeline idle' },
+      );
       const d = await webhook(s.id, '/hook-backfill');
       const res = await t.admin.post('/admin/replay', {
         destinationId: d.id,

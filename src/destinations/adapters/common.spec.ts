@@ -1,11 +1,15 @@
+import type { ProfileView } from '../../identity/profile-view';
 import type { EventView } from '../../ingestion/message/canonical-message';
 import {
   classifyHttp,
+  clickIdOf,
+  fbcOf,
   ecommerceOf,
   hashed,
   normalizeEmailForGoogle,
   normalizePhone,
   passesFilter,
+  personOf,
   retryAfterMs,
 } from './common';
 
@@ -91,5 +95,91 @@ describe('passesFilter', () => {
     expect(passesFilter({ events: ['B'] }, track)).toBe(false);
     expect(passesFilter({ events: ['A'] }, track)).toBe(true);
     expect(passesFilter({ excludeEvents: ['A'] }, track)).toBe(false);
+  });
+});
+
+describe('personOf and click ids with a resolved profile', () => {
+  const ts = '2026-11-23T10:00:00.000Z';
+  const bare = {
+    id: 'e1',
+    type: 'track',
+    event: 'Order Completed',
+    userId: 'User-1',
+    anonymousId: null,
+    properties: {},
+    traits: {},
+    context: {},
+    timestamp: ts,
+  } as unknown as EventView;
+  const profile: ProfileView = {
+    id: 'p1',
+    identities: [
+      { type: 'userId', value: 'User-1' },
+      { type: 'anonymousId', value: 'anon-1' },
+      { type: 'email', value: 'jane.doe@example.com' },
+      { type: 'email', value: 'old@example.com' },
+      { type: 'phone', value: '+4520123456' },
+    ],
+    traits: { email: '  Jane.Doe@Example.COM ', phone: '+45 20 12 34 56' },
+    accounts: [],
+    attribution: {
+      first: {
+        campaign: { source: 'fb' },
+        referrer: null,
+        clickIds: { fbclid: 'IwAR-Mixed_Case', ttclid: 'E.C.P.x-Y_z' },
+        fbc: `fb.1.${Date.parse('2026-11-20T08:00:00.000Z')}.IwAR-Mixed_Case`,
+        url: null,
+        at: '2026-11-20T08:00:00.000Z',
+      },
+      last: {
+        campaign: {},
+        referrer: null,
+        clickIds: { gclid: 'Cj0-Late' },
+        url: null,
+        at: '2026-11-22T08:00:00.000Z',
+      },
+    },
+    firstSeenAt: ts,
+    lastSeenAt: ts,
+  };
+
+  it('takes emails and phones from the profile, normalised once and deduplicated', () => {
+    const p = personOf({ event: bare, profile });
+    expect(p.emails).toEqual(['jane.doe@example.com', 'old@example.com']);
+    expect(p.phones).toEqual(['+4520123456']);
+    expect(p.userId).toBe('User-1');
+    expect(p.anonymousId).toBe('anon-1');
+  });
+
+  it('sends no hash of what is no email address', () => {
+    const junk = { ...bare, traits: { email: 'n/a' }, properties: { email: '-' } } as EventView;
+    expect(personOf({ event: junk, profile: null }).emails).toEqual([]);
+    const h = 'b'.repeat(64);
+    expect(personOf({ event: { ...junk, traits: { email: h } }, profile: null }).emails).toEqual([
+      h,
+    ]);
+  });
+
+  it('finds each click id on whichever touch has it, untouched, with the time of the click', () => {
+    const input = { event: bare, profile };
+    expect(clickIdOf('gclid', input)).toEqual({
+      value: 'Cj0-Late',
+      at: Date.parse('2026-11-22T08:00:00.000Z'),
+      from: 'profile',
+    });
+    expect(clickIdOf('ttclid', input)?.value).toBe('E.C.P.x-Y_z');
+    expect(fbcOf(input)).toBe(`fb.1.${Date.parse('2026-11-20T08:00:00.000Z')}.IwAR-Mixed_Case`);
+    // Without the stored cookie value, built from the fbclid and the click's own time.
+    const noFbc = {
+      ...profile,
+      attribution: {
+        ...profile.attribution,
+        first: { ...profile.attribution.first!, fbc: undefined },
+      },
+    };
+    expect(fbcOf({ event: bare, profile: noFbc })).toBe(
+      `fb.1.${Date.parse('2026-11-20T08:00:00.000Z')}.IwAR-Mixed_Case`,
+    );
+    expect(clickIdOf('gclid', { event: bare, profile: null })).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { attributionFromUrl } from '../../common/campaign';
 import { sha256Hex } from '../../common/keys';
-import type { Attribution } from '../../identity/profile-view';
+import type { Attribution, ProfileView } from '../../identity/profile-view';
 import type { EventView, Json, JsonObject } from '../../ingestion/message/canonical-message';
 import type { DestinationConfig, DestinationFilter } from '../destination-types';
 import type { AdapterInput, DestinationAdapter, HttpResponse, Outcome } from './adapter';
@@ -130,6 +130,9 @@ export function normalizeEmail(v: string): string {
   return HASHED.test(v) ? v.toLowerCase() : v.trim().toLowerCase();
 }
 
+/** As identity resolution judges it: "n/a" or "-" in an email trait is no address to hash and send. */
+const isEmail = (v: string): boolean => HASHED.test(v) || /^[^\s@]+@[^\s@]+$/.test(v);
+
 /** Google's rule on top: gmail.com / googlemail.com addresses lose the dots of the local part. */
 export function normalizeEmailForGoogle(v: string): string {
   const e = normalizeEmail(v);
@@ -159,6 +162,20 @@ const lettersOnly = (v: string): string =>
     .toLowerCase()
     .normalize('NFC')
     .replace(/[\s\p{P}\p{S}\d]/gu, '');
+
+/**
+ * The profile's only identity of a type (its userId, its one anonymousId), or null when it has none
+ * or several, or when the profile is contested: a contested profile belongs to no one person, so
+ * its ids must not be lent to an event.
+ */
+export function soleIdentity(
+  profile: ProfileView | null,
+  type: 'userId' | 'anonymousId',
+): string | null {
+  if (!profile || (profile.contestedBy && profile.contestedBy.length > 0)) return null;
+  const values = profile.identities.filter((i) => i.type === type).map((i) => i.value);
+  return values.length === 1 ? values[0] : null;
+}
 
 export interface Person {
   emails: string[];
@@ -221,10 +238,11 @@ export function personOf({ event, profile }: AdapterInput): Person {
   const city = address('city');
   const state = address('state');
   return {
-    emails: uniq(rawEmails.map(normalizeEmail)),
+    emails: uniq(rawEmails.map(normalizeEmail).filter(isEmail)),
     phones: uniq(rawPhones.map((p) => normalizePhone(p, countryCode) ?? undefined)),
-    userId: event.userId,
-    anonymousId: event.anonymousId,
+    // An anonymous event after the person was identified still belongs to that userId.
+    userId: event.userId ?? soleIdentity(profile, 'userId'),
+    anonymousId: event.anonymousId ?? soleIdentity(profile, 'anonymousId'),
     firstName: pick('firstName', 'first_name')?.toLowerCase(),
     lastName: pick('lastName', 'last_name')?.toLowerCase(),
     city: city ? lettersOnly(city) || undefined : undefined,

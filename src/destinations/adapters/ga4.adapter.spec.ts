@@ -1,6 +1,7 @@
+import type { ProfileView } from '../../identity/profile-view';
 import type { EventView } from '../../ingestion/message/canonical-message';
 import type { DestinationConfig } from '../destination-types';
-import { ga4Adapter, ga4Name } from './ga4.adapter';
+import { ga4Adapter, ga4ClientId, ga4Name } from './ga4.adapter';
 
 const NOW = new Date('2024-11-23T12:00:00Z');
 const TS = new Date(1732300000 * 1000).toISOString();
@@ -98,6 +99,65 @@ describe('ga4Adapter.build', () => {
     ]);
     expect(requests[0].url).toContain('/debug/mp/collect?');
     expect(JSON.parse(requests[0].body).events[0].name).toBe('video_played');
+  });
+
+  it('sends a bare server event under the client id and user id of its profile', () => {
+    const profile = (
+      identities: ProfileView['identities'],
+      over: Partial<ProfileView> = {},
+    ): ProfileView => ({
+      id: 'p1',
+      identities,
+      traits: {},
+      accounts: [],
+      attribution: { first: null, last: null },
+      firstSeenAt: TS,
+      lastSeenAt: TS,
+      ...over,
+    });
+    const known = profile([
+      { type: 'userId', value: 'user-1' },
+      { type: 'anonymousId', value: 'browser-a' },
+      { type: 'email', value: 'jane@example.com' },
+    ]);
+    const head = (e: EventView, p: ProfileView | null) => {
+      const body = JSON.parse(
+        ga4Adapter.build([{ event: e, profile: p }], dest(), NOW).requests[0].body,
+      );
+      return { client_id: body.client_id, user_id: body.user_id };
+    };
+    // The purchase from the server carries the userId alone: the landing's client gets it.
+    const serverSide = event({ anonymousId: null, profileId: 'p1' });
+    expect(head(serverSide, known)).toEqual({ client_id: 'browser-a', user_id: 'user-1' });
+    // An anonymous page after the identify is the identified user's.
+    const laterPage = event({
+      type: 'page',
+      event: null,
+      userId: null,
+      anonymousId: 'browser-a',
+      profileId: 'p1',
+    });
+    expect(head(laterPage, known)).toEqual({ client_id: 'browser-a', user_id: 'user-1' });
+    // The event's own ids always win.
+    expect(head(event({ anonymousId: 'browser-b', userId: 'user-2' }), known)).toEqual({
+      client_id: 'browser-b',
+      user_id: 'user-2',
+    });
+    // Several browsers: no single one to pick, so the stable id derived from the user id.
+    const twoBrowsers = profile([
+      { type: 'userId', value: 'user-1' },
+      { type: 'anonymousId', value: 'browser-a' },
+      { type: 'anonymousId', value: 'browser-b' },
+    ]);
+    const derived = ga4ClientId({ event: serverSide, profile: null });
+    expect(derived).toMatch(/^[0-9a-f]{32}$/);
+    expect(head(serverSide, twoBrowsers).client_id).toBe(derived);
+    // A contested profile belongs to no one: its ids are not lent.
+    const contested = profile(known.identities, { contestedBy: ['user-1', 'user-9'] });
+    expect(head({ ...laterPage, anonymousId: 'browser-c' }, contested)).toEqual({
+      client_id: 'browser-c',
+      user_id: undefined,
+    });
   });
 
   it('skips events older than 72 hours', () => {

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../../common/keys';
-import type { EventView, JsonObject } from '../../ingestion/message/canonical-message';
+import type { JsonObject } from '../../ingestion/message/canonical-message';
 import type { DestinationConfig } from '../destination-types';
 import type {
   AdapterInput,
@@ -20,6 +20,7 @@ import {
   obj,
   pageOf,
   parseJson,
+  soleIdentity,
   str,
   tooOld,
 } from './common';
@@ -62,11 +63,26 @@ export function ga4Name(name: string): string {
   return (snake || 'event').slice(0, MAX_NAME);
 }
 
-/** The GA client id: the anonymous id (what the web tag keys on), else a stable id from the user id. */
-export function ga4ClientId(event: EventView): string {
+/**
+ * The GA client id: one given explicitly, else the anonymous id (what the web tag keys on) of the
+ * event or, for a server-side event with a userId alone, of its profile, so that GA4 puts the
+ * conversion in the same client as the landing and credits the landing's traffic source. Only as
+ * a last resort a stable id derived from the user id.
+ */
+export function ga4ClientId({ event, profile }: AdapterInput): string {
   const given = str(obj(event.context).clientId) ?? str(obj(event.properties).client_id);
-  return given ?? event.anonymousId ?? sha256Hex(`user:${event.userId ?? event.id}`).slice(0, 32);
+  const userId = event.userId ?? soleIdentity(profile, 'userId');
+  return (
+    given ??
+    event.anonymousId ??
+    soleIdentity(profile, 'anonymousId') ??
+    sha256Hex(`user:${userId ?? event.id}`).slice(0, 32)
+  );
 }
+
+/** GA4's user_id: the event's, else the userId its profile was identified with. */
+export const ga4UserId = ({ event, profile }: AdapterInput): string | null =>
+  event.userId ?? soleIdentity(profile, 'userId');
 
 const micros = (iso: string): string => `${Date.parse(iso)}000`;
 
@@ -177,10 +193,11 @@ export const ga4Adapter: DestinationAdapter = {
         skipped.push({ eventId: input.event.id, reason: old });
         continue;
       }
-      const clientId = ga4ClientId(input.event);
-      const key = JSON.stringify([clientId, input.event.userId]);
+      const clientId = ga4ClientId(input);
+      const userId = ga4UserId(input);
+      const key = JSON.stringify([clientId, userId]);
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { clientId, userId: input.event.userId, items: [] }));
+      if (!g) groups.set(key, (g = { clientId, userId, items: [] }));
       g.items.push({ id: input.event.id, entry: ga4Event(input, dest) });
     }
     const path = dest.settings.testMode === true ? 'debug/mp/collect' : 'mp/collect';

@@ -151,6 +151,29 @@ describe('metaCapiAdapter.build', () => {
     });
   });
 
+  it("gives an anonymous event after the identify the profile's userId as external_id", () => {
+    const profile: ProfileView = {
+      id: 'p1',
+      identities: [
+        { type: 'userId', value: 'User-42' },
+        { type: 'anonymousId', value: 'anon-1' },
+      ],
+      traits: {},
+      accounts: [],
+      attribution: { first: null, last: null },
+      firstSeenAt: TS,
+      lastSeenAt: TS,
+    };
+    const page = event({ type: 'page', event: null, userId: null, profileId: 'p1' });
+    const userData = (p: ProfileView) =>
+      JSON.parse(metaCapiAdapter.build([{ event: page, profile: p }], dest(), NOW).requests[0].body)
+        .data[0].user_data;
+    expect(userData(profile).external_id).toEqual([sha('User-42')]);
+    // A contested profile lends nothing: no user data is left, so user_data is dropped whole.
+    const contested = userData({ ...profile, contestedBy: ['User-42', 'User-7'] });
+    expect(contested?.external_id).toBeUndefined();
+  });
+
   it('keeps values that are already SHA-256 hex as they are', () => {
     const hashedEmail = sha('already@hashed.example');
     const { requests } = metaCapiAdapter.build(

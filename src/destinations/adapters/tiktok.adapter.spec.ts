@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Attribution, ProfileView } from '../../identity/profile-view';
 import type { EventView } from '../../ingestion/message/canonical-message';
 import type { DestinationConfig } from '../destination-types';
 import { tiktokAdapter } from './tiktok.adapter';
@@ -84,7 +85,7 @@ describe('tiktokAdapter.build', () => {
           event_id: 'msg-1',
           user: {
             email: sha('buyer@shop.example'),
-            phone: sha('447911123456'),
+            phone: sha('+447911123456'),
             external_id: sha('user-1'),
             ttclid: 'E.C.P.xyz',
             ttp: '2abc_ttp',
@@ -102,6 +103,50 @@ describe('tiktokAdapter.build', () => {
         },
       ],
     });
+  });
+
+  it('takes email, E.164 phone (with +) and the ttclid from the profile of a bare server event', () => {
+    const touch = (clickIds: Record<string, string>, at: string): Attribution => ({
+      campaign: {},
+      referrer: null,
+      clickIds,
+      url: null,
+      at,
+    });
+    const profile: ProfileView = {
+      id: 'p1',
+      identities: [
+        { type: 'userId', value: 'user-1' },
+        { type: 'anonymousId', value: 'anon-9' },
+        { type: 'email', value: 'jane.doe@example.com' },
+        { type: 'phone', value: '+4520123456' },
+      ],
+      traits: { email: '  Jane.Doe@Example.COM ', phone: '+45 20 12 34 56' },
+      accounts: [],
+      // The latest visit came through Google: the TikTok click is only on the first touch.
+      attribution: {
+        first: touch({ ttclid: 'E.C.P.CqgB-aB_c' }, '2024-11-20T10:00:00.000Z'),
+        last: touch({ gclid: 'Cj0-x' }, '2024-11-22T10:00:00.000Z'),
+      },
+      firstSeenAt: TS,
+      lastSeenAt: TS,
+    };
+    const bare = event({ profileId: 'p1', properties: { revenue: 10, currency: 'dkk' } });
+    const user = (e: EventView) =>
+      JSON.parse(tiktokAdapter.build([{ event: e, profile }], dest(), NOW).requests[0].body).data[0]
+        .user;
+    expect(user(bare)).toEqual({
+      email: sha('jane.doe@example.com'),
+      phone: sha('+4520123456'),
+      external_id: sha('user-1'),
+      ttclid: 'E.C.P.CqgB-aB_c',
+    });
+    // The message's own click id wins over the profile's.
+    const clicked = event({
+      profileId: 'p1',
+      context: { page: { url: 'https://shop.example/?ttclid=E.C.P.Fresh-1' } },
+    });
+    expect(user(clicked).ttclid).toBe('E.C.P.Fresh-1');
   });
 
   it('maps the Segment ecommerce spec by default, skips events older than 7 days', () => {

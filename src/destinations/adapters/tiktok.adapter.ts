@@ -57,7 +57,9 @@ export function tiktokEvent(input: AdapterInput, dest: DestinationConfig): Recor
     event_id: event.messageId,
     user: compact({
       email: person.emails[0] ? hashed(person.emails[0]) : undefined,
-      phone: person.phones[0] ? hashed(person.phones[0].replace(/^\+/, '')) : undefined,
+      // Events API 2.0 wants E.164 WITH the leading `+` (e.g. +12133734253) before SHA-256; Meta is
+      // the one that wants the digits alone.
+      phone: person.phones[0] ? hashed(person.phones[0]) : undefined,
       external_id: person.userId ? hashed(person.userId) : undefined,
       ttclid: clickIdOf('ttclid', input)?.value,
       ttp: str(ctx.ttp) ?? str(obj(ctx.cookies)._ttp),

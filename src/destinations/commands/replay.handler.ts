@@ -100,6 +100,8 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
         dest?.id,
       );
       for (const e of found) {
+        // Bot traffic is never forwarded, not even on request: no job, no Track row.
+        if (e.bot) continue;
         events.set(e.id, Date.parse(e.timestamp));
         const dests = dest ? [dest] : await this.registry.enabledFor(e.sourceId);
         for (const d of dests) {
