@@ -98,27 +98,18 @@ describe('scale-out: two api and two worker processes', () => {
       [sends[i], sends[j]] = [sends[j], sends[i]];
     }
 
-    let retried503 = 0;
-    let splitRaces = 0;
     const post = async (api: string, batch: Msg[]): Promise<BatchAnswer> => {
-      for (let attempt = 1; ; attempt++) {
-        const res = await fetch(`${api}/v1/batch`, {
-          method: 'POST',
-          headers: { Authorization: basic(source.writeKey), 'Content-Type': 'application/json' },
-          body: JSON.stringify({ batch }),
-        });
-        const body = await res.json();
-        // 503 means "nothing acknowledged, retry" (e.g. a lock conflict between the two APIs).
-        if (res.status === 503 && attempt < 10) {
-          retried503++;
-          await new Promise((r) => setTimeout(r, 50 * attempt));
-          continue;
-        }
-        expect({ status: res.status, body }).toMatchObject({ status: 200 });
-        expect(body.rejected).toEqual([]);
-        expect(body.accepted + body.duplicates).toBe(batch.length);
-        return body as BatchAnswer;
-      }
+      const res = await fetch(`${api}/v1/batch`, {
+        method: 'POST',
+        headers: { Authorization: basic(source.writeKey), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ batch }),
+      });
+      const body = await res.json();
+      // No 503 either: a lock conflict between the two APIs is not a storage outage.
+      expect({ status: res.status, body }).toMatchObject({ status: 200 });
+      expect(body.rejected).toEqual([]);
+      expect(body.accepted + body.duplicates).toBe(batch.length);
+      return body as BatchAnswer;
     };
     const answers: BatchAnswer[] = [];
     const ingestStarted = Date.now();
@@ -130,8 +121,6 @@ describe('scale-out: two api and two worker processes', () => {
         const both = await Promise.all(
           s.apis.map((api, k) => post(api, k ? [...s.batch].reverse() : s.batch)),
         );
-        // Both racing requests stored part of the same batch: the inserts really interleaved.
-        if (both.length === 2 && both.every((a) => a.accepted > 0)) splitRaces++;
         answers.push(...both);
         if (s.retryOn) answers.push(await post(s.retryOn, s.batch));
       }),
@@ -274,11 +263,59 @@ describe('scale-out: two api and two worker processes', () => {
     }
 
     process.stdout.write(
-      `scale-out: ${answers.length} batch requests (${sent} messages, ${sent - accepted} duplicates acknowledged, ` +
-        `${retried503} retried after 503, ${splitRaces} racing pairs split the same batch) ingested in ${ingestMs} ms over 2 APIs; ` +
+      `scale-out: ${answers.length} batch requests (${sent} messages, ${sent - accepted} duplicates acknowledged, all 200) ingested in ${ingestMs} ms over 2 APIs; ` +
         `${expected.size} events delivered in ${deliverMs} ms by 2 workers, ` +
         `${duplicates} duplicate webhook deliveries; tracks ${JSON.stringify(tracks)}; ` +
         `total ${Date.now() - started} ms\n`,
     );
   }, 180_000);
+
+  it('answers 200 to batches racing on both APIs with their rows locked in opposite orders', async () => {
+    // Two clients (or a client and its retry) sending overlapping messageIds to two APIs at once:
+    // the two INSERTs can deadlock in InnoDB. That is no storage outage, so it must not become a 503.
+    const [apiA, apiB] = cluster.apis;
+    const source = await cluster.createSource();
+    const ROUNDS = 60;
+    const SIZE = 50;
+    const statuses: number[] = [];
+    let accepted = 0;
+    await pool(
+      6,
+      Array.from({ length: ROUNDS }, (_, r) => async () => {
+        const batch = Array.from({ length: SIZE }, (_, i) => ({
+          type: 'track',
+          event: 'Race',
+          anonymousId: `racer-${r}`,
+          messageId: `race-${r}-${i}`,
+        }));
+        const answers = await Promise.all(
+          [
+            [apiA.url, batch],
+            [apiB.url, [...batch].reverse()],
+          ].map(async ([api, body]) => {
+            const res = await fetch(`${api as string}/v1/batch`, {
+              method: 'POST',
+              headers: {
+                Authorization: basic(source.writeKey),
+                'Content-Type': 'application/json',
+              },
+              body: JSON.stringify({ batch: body }),
+            });
+            statuses.push(res.status);
+            return (await res.json()) as BatchAnswer;
+          }),
+        );
+        accepted += answers.reduce((n, a) => n + (a.accepted ?? 0), 0);
+      }),
+    );
+    const refused = statuses.filter((s) => s !== 200).length;
+    process.stdout.write(`racing pairs: ${refused} of ${statuses.length} answers were not 200\n`);
+    expect(refused).toBe(0);
+    expect(accepted).toBe(ROUNDS * SIZE);
+    const [row] = await cluster.sql<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM events WHERE source_id = ?',
+      [source.id],
+    );
+    expect(Number(row.n)).toBe(ROUNDS * SIZE);
+  }, 60_000);
 });
