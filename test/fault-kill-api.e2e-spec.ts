@@ -120,6 +120,11 @@ describe('fault: an api process killed with SIGKILL mid-batch', () => {
     );
     // What the dead process committed without answering (it may be nothing, or whole batches).
     const committedUnacked = Number(storedBeforeRetry) - ackedIds.length;
+    // Rows the dead process committed but never handed to the queue: the worker's sweeper's job.
+    const [{ n: undispatched }] = await cluster.sql<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM events WHERE source_id = ? AND dispatched_at IS NULL',
+      [source.id],
+    );
 
     // The client retries everything unanswered against the surviving API.
     let retryDuplicates = 0;
@@ -170,7 +175,8 @@ describe('fault: an api process killed with SIGKILL mid-batch', () => {
     process.stdout.write(
       `kill-api: ${acked.length} batches acknowledged before/around the kill, ${unanswered.length} unanswered ` +
         `(${first.filter((o) => !o.answered).length} connection errors); ${committedUnacked} messages committed ` +
-        `but unacknowledged, ${retryDuplicates} duplicates counted on retry; ${duplicateDeliveries} duplicate deliveries\n`,
+        `but unacknowledged, ${retryDuplicates} duplicates counted on retry; ${undispatched} rows left undispatched ` +
+        `by the kill; ${duplicateDeliveries} duplicate deliveries\n`,
     );
   }, 180_000);
 });

@@ -240,6 +240,11 @@ describe('scale-out: two api and two worker processes', () => {
       }),
     );
     expect(new Set(profileOf.values()).size).toBe(USERS);
+    // And no second live profile was left behind for any user by the two racing workers.
+    const [liveUsers] = await cluster.sql<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM profiles WHERE merged_into IS NULL AND user_id LIKE 'user-%'`,
+    );
+    expect(Number(liveUsers.n)).toBe(USERS);
     // Each event's profile (following merges) is its user's.
     const live = await cluster.sql<{ id: string; merged_into: string | null }>(
       'SELECT id, merged_into FROM profiles',
