@@ -35,6 +35,9 @@ const EVENT_COLUMNS = [
 ];
 const ROW_PLACEHOLDER = `(${EVENT_COLUMNS.map(() => '?').join(',')})`;
 
+/** Statement runs after an InnoDB deadlock before the request is answered 503 after all. */
+const DEADLOCK_ATTEMPTS = 5;
+
 /** Ids and names are capped at 255 characters by validation; this keeps indexed columns in bounds. */
 const capped = (v: string | null): string | null => (v && v.length > 255 ? v.slice(0, 255) : v);
 
@@ -150,7 +153,7 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
 
     let insertedIds: string[] = [];
     if (accepted.length > 0) {
-      const result: { affectedRows: number } = await this.db.query(
+      const result: { affectedRows: number } = await this.insertEvents(
         `INSERT IGNORE INTO events (${EVENT_COLUMNS.join(',')}) VALUES ${accepted
           .map(() => ROW_PLACEHOLDER)
           .join(',')}`,
@@ -184,6 +187,23 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
       rejected,
       eventIds: insertedIds,
     };
+  }
+
+  /**
+   * Two API processes inserting overlapping messageIds in different orders can deadlock in InnoDB.
+   * The victim's statement (autocommit) was rolled back whole, so it is run again, and then sees the
+   * winner's rows as duplicates; a deadlock is no storage outage and must not become a 503.
+   */
+  private async insertEvents(sql: string, params: unknown[]): Promise<{ affectedRows: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.db.query(sql, params)) as { affectedRows: number };
+      } catch (err) {
+        const e = err as { code?: unknown; driverError?: { code?: unknown } };
+        const deadlock = (e.driverError?.code ?? e.code) === 'ER_LOCK_DEADLOCK';
+        if (!deadlock || attempt >= DEADLOCK_ATTEMPTS) throw err;
+      }
+    }
   }
 
   private async storeRejected(

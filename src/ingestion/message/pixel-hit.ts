@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import type { JsonObject } from './canonical-message';
+import { MAX_MESSAGE_DEPTH, sanitizeJson } from './normalize-message';
 
 /** A hit on the Zenovay-compatible browser endpoint, validated. */
 export interface PixelHit {
@@ -60,6 +61,11 @@ export function parsePixelHit(body: JsonObject): PixelHit {
   const data = body.data;
   if (data !== undefined && data !== null && !isObject(data)) {
     throw new BadRequestException('data must be an object');
+  }
+  // `data` becomes the message's properties, one level down: too deep, and the answer must name
+  // `data` rather than the message the caller never wrote.
+  if (isObject(data) && sanitizeJson(data, MAX_MESSAGE_DEPTH - 1) === null) {
+    throw new BadRequestException(`data nests deeper than ${MAX_MESSAGE_DEPTH - 1} levels`);
   }
   return {
     type,
