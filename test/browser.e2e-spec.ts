@@ -270,6 +270,19 @@ describe('browser endpoint /e/{publicKey}', () => {
     expect(first.anonymousId).toBe(expected);
   });
 
+  it('holds the 32 KB limit to the body sent, not to the message built from it', async () => {
+    const s = await t.createSource();
+    // The url appears twice in the stored message (properties and context.page).
+    const url = `https://shop.example/p?q=${'x'.repeat(7000)}`;
+    const res = await post(t, s.publicKey, { type: 'pageview', url, referrer: url });
+    expect(res.status).toBe(202);
+    const tooBig = await post(t, s.publicKey, {
+      type: 'pageview',
+      url: `${url}${'y'.repeat(33_000)}`,
+    });
+    expect(tooBig.status).toBe(413);
+  });
+
   it('answers 400 naming the field (the hit kept as rejected) and 404 for an unknown key', async () => {
     const s = await t.createSource();
     const cases: Array<[object | string, RegExp]> = [

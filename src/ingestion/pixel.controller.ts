@@ -103,7 +103,7 @@ export class PixelController {
       new IngestMessagesCommand({
         sourceId: source.id,
         channel: 'pixel',
-        entries: [{ raw: pixelHitToMessage(hit, visitor.anonymousId) }],
+        entries: [{ raw: pixelHitToMessage(hit, visitor.anonymousId), payload: body }],
         client: clientOf(req),
         receivedAt,
         enrichment: { anonymousIdSource: visitor.source },

@@ -81,7 +81,9 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
         reject(typeof id === 'string' ? id.slice(0, 255) : null, entry.rejectedWith);
         return;
       }
-      if (jsonSize(entry.raw) > MAX_MESSAGE_BYTES) {
+      // The limit is on what the client sent: a route's conversion (a pixel hit's url copied into
+      // properties and context) must not push an acceptable message over it.
+      if (jsonSize(entry.payload ?? entry.raw) > MAX_MESSAGE_BYTES) {
         const id = (entry.raw as { messageId?: unknown } | null)?.messageId;
         reject(typeof id === 'string' ? id.slice(0, 255) : null, [
           `message exceeds the ${MAX_MESSAGE_BYTES / 1024} KB limit`,
