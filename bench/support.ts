@@ -76,7 +76,15 @@ function serviceArgs(): string[] {
 function spawnService(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, serviceArgs(), {
     cwd: ROOT,
-    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+    env: {
+      ...process.env,
+      TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+      // Node flags for the service processes only (e.g. --max-old-space-size), not the bench driver.
+      ...(process.env.BENCH_SERVICE_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
+        : {}),
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
