@@ -78,6 +78,12 @@ async function machine() {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    // Uncommitted changes make the figures those of a tree no commit has.
+    if (
+      execFileSync('git', ['status', '--porcelain', 'src', 'bench'], { encoding: 'utf8' }).trim()
+    ) {
+      commit += '-dirty';
+    }
   } catch {
     // not a git checkout
   }
