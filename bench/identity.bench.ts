@@ -13,12 +13,9 @@ import { dataSourceOptions, dropDatabase, ensureDatabase } from '../src/common/d
 import { newId } from '../src/common/ids';
 import type { EventView } from '../src/ingestion/message/canonical-message';
 import { IdentityResolver } from '../src/identity/resolution/identity-resolver';
+import { envNumber, percentile, RESULT_MARKER, rssMb, runMain } from './support';
 
-const TOTAL = Number(process.env.BENCH_MESSAGES ?? 40_000);
 const JOB = 500;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
-const base = process.env.BENCH_DATABASE_URL_BASE ?? 'mysql://root@127.0.0.1:3306';
-const databaseUrl = `${base}/tracking_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
 
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
 
@@ -141,7 +138,44 @@ async function storeEvents(db: DataSource, events: EventView[]): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
+export interface IdentityOptions {
+  messages: number;
+  /** Jobs resolved at once, as the worker's pipeline consumer runs them. */
+  concurrency: number;
+}
+
+export interface IdentityResult {
+  messages: number;
+  mix: Record<string, number>;
+  jobs: number;
+  jobSize: number;
+  concurrency: number;
+  seconds: number;
+  messagesPerSecond: number;
+  jobMs: { p50: number; p95: number };
+  merges: number;
+  conflicts: number;
+  retriedTransactions: number;
+  liveProfiles: number;
+  eventsWithoutProfile: number;
+  /** This process (the resolver runs in it, beside the generated workload and ts-node). */
+  processes: Array<{ name: string; pid: number; peakRssMb: number }>;
+}
+
+export function identityOptionsFromEnv(): IdentityOptions {
+  return {
+    messages: envNumber('BENCH_MESSAGES', 40_000),
+    concurrency: envNumber('BENCH_CONCURRENCY', 4),
+  };
+}
+
+export async function benchIdentity(
+  opts: IdentityOptions = identityOptionsFromEnv(),
+): Promise<IdentityResult> {
+  const TOTAL = opts.messages;
+  const CONCURRENCY = opts.concurrency;
+  const base = process.env.BENCH_DATABASE_URL_BASE ?? 'mysql://root@127.0.0.1:3306';
+  const databaseUrl = `${base}/tracking_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   Logger.overrideLogger(['error', 'warn']);
   await ensureDatabase(databaseUrl);
   const db = new DataSource({ ...dataSourceOptions(databaseUrl), migrationsRun: false });
@@ -181,7 +215,7 @@ async function main(): Promise<void> {
     const [[unresolved]] = [
       await db.query('SELECT COUNT(*) AS n FROM events WHERE profile_id IS NULL'),
     ];
-    const result = {
+    return {
       messages: TOTAL,
       mix,
       jobs: jobs.length,
@@ -190,24 +224,32 @@ async function main(): Promise<void> {
       seconds: Number(seconds.toFixed(2)),
       messagesPerSecond: Math.round(TOTAL / seconds),
       jobMs: {
-        p50: Math.round(latencies[Math.floor(latencies.length * 0.5)]),
-        p95: Math.round(latencies[Math.floor(latencies.length * 0.95)]),
+        p50: Math.round(percentile(latencies, 50)),
+        p95: Math.round(percentile(latencies, 95)),
       },
       merges,
       conflicts,
       retriedTransactions: retries,
       liveProfiles: Number(profiles.n),
       eventsWithoutProfile: Number(unresolved.n),
+      processes: [
+        { name: 'identity bench', pid: process.pid, peakRssMb: await rssMb(process.pid) },
+      ],
     };
-    console.log(JSON.stringify(result, null, 2));
-    console.log(`identity resolution: ${result.messagesPerSecond} messages/s`);
   } finally {
     if (db.isInitialized) await db.destroy();
     await dropDatabase(databaseUrl);
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  runMain(async () => {
+    const result = await benchIdentity();
+    if (process.env.BENCH_RESULT_LINE === '1') {
+      process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
+      return;
+    }
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`identity resolution: ${result.messagesPerSecond} messages/s`);
+  });
+}
