@@ -4,6 +4,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ConfigError, loadConfig, runsHttp } from './config/configuration';
 import { createHttpApp } from './http-app';
+import { startWorkerMetricsServer } from './metrics/worker-metrics-server';
+import { DataSource } from 'typeorm';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -22,7 +24,18 @@ async function bootstrap(): Promise<void> {
     });
     ctx.useLogger(ctx.get(Logger));
     ctx.enableShutdownHooks();
-    ctx.get(Logger).log(`worker started`);
+    if (config.metricsPort) {
+      const server = await startWorkerMetricsServer(config.metricsPort, ctx.get(DataSource));
+      process.once('SIGTERM', () => server.close());
+      process.once('SIGINT', () => server.close());
+    }
+    ctx
+      .get(Logger)
+      .log(
+        config.metricsPort
+          ? `worker started; /metrics on :${config.metricsPort}`
+          : 'worker started',
+      );
     return;
   }
   const app = await createHttpApp(config);

@@ -17,6 +17,8 @@ export interface AppConfig {
   sweepIntervalMs: number;
   /** Country/region/city enrichment from the offline database (about 140 MB of memory per API process). */
   geoip: boolean;
+  /** Worker role only: serve /metrics and /health on this port (a worker has no HTTP API). */
+  metricsPort: number | null;
   /** ISO 3166 alpha-2 region for phone numbers sent without a country code (identity resolution). */
   defaultPhoneRegion: string;
   /** AES-256-GCM key for destination secrets (32 bytes, base64 or 64 hex). */
@@ -147,6 +149,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ),
     defaultPhoneRegion,
     geoip: parseSwitch('GEOIP', get('GEOIP', 'on')),
+    metricsPort: env.METRICS_PORT?.trim()
+      ? parseInteger('METRICS_PORT', env.METRICS_PORT.trim(), 1, 65535)
+      : null,
     secretsKey: parseSecretsKey(env.SECRETS_KEY?.trim()),
     deliveryBackoffMs: delivery('DELIVERY_BACKOFF_MS', '1000', env, 3_600_000),
     deliveryMaxAttempts: delivery('DELIVERY_MAX_ATTEMPTS', '8', env, 100),
