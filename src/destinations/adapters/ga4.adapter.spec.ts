@@ -1,50 +1,24 @@
 import type { ProfileView } from '../../identity/profile-view';
 import type { EventView } from '../../ingestion/message/canonical-message';
-import type { DestinationConfig } from '../destination-types';
+import {
+  destinationConfig,
+  eventView,
+  NOW_2024 as NOW,
+  profileView,
+  TS_2024 as TS,
+} from '../../../test/support/destination-fixtures';
 import { ga4Adapter, ga4ClientId, ga4Name } from './ga4.adapter';
 
-const NOW = new Date('2024-11-23T12:00:00Z');
-const TS = new Date(1732300000 * 1000).toISOString();
+const event = (over: Partial<EventView> = {}) =>
+  eventView(TS, { anonymousId: 'client-1', ...over });
 
-function event(over: Partial<EventView> = {}): EventView {
-  return {
-    id: 'ev-1',
-    sourceId: 'src',
-    type: 'track',
-    messageId: 'msg-1',
-    userId: 'user-1',
-    anonymousId: 'client-1',
-    event: 'Order Completed',
-    name: null,
-    properties: {},
-    traits: {},
-    groupId: null,
-    previousId: null,
-    context: {},
-    integrations: {},
-    timestamp: TS,
-    originalTimestamp: TS,
-    sentAt: null,
-    receivedAt: TS,
-    profileId: null,
-    accountId: null,
-    bot: false,
-    enrichment: {},
-    ...over,
-  };
-}
-
-const dest = (settings: Record<string, unknown> = {}): DestinationConfig => ({
-  id: 'd1',
-  sourceId: 'src',
-  type: 'ga4',
-  name: 'GA4',
-  enabled: true,
-  settings: { measurementId: 'G-ABC123', apiSecret: 'SECRET', ...settings },
-  mapping: {},
-  filter: {},
-  secrets: ['SECRET'],
-});
+const dest = (settings: Record<string, unknown> = {}) =>
+  destinationConfig({
+    type: 'ga4',
+    name: 'GA4',
+    settings: { measurementId: 'G-ABC123', apiSecret: 'SECRET', ...settings },
+    secrets: ['SECRET'],
+  });
 
 describe('ga4Adapter.build', () => {
   it('builds the documented purchase example', () => {
@@ -102,19 +76,8 @@ describe('ga4Adapter.build', () => {
   });
 
   it('sends a bare server event under the client id and user id of its profile', () => {
-    const profile = (
-      identities: ProfileView['identities'],
-      over: Partial<ProfileView> = {},
-    ): ProfileView => ({
-      id: 'p1',
-      identities,
-      traits: {},
-      accounts: [],
-      attribution: { first: null, last: null },
-      firstSeenAt: TS,
-      lastSeenAt: TS,
-      ...over,
-    });
+    const profile = (identities: ProfileView['identities'], over: Partial<ProfileView> = {}) =>
+      profileView(TS, { identities, ...over });
     const known = profile([
       { type: 'userId', value: 'user-1' },
       { type: 'anonymousId', value: 'browser-a' },

@@ -1,62 +1,38 @@
-import { createHash } from 'node:crypto';
-import type { ProfileView } from '../../identity/profile-view';
 import type { EventView } from '../../ingestion/message/canonical-message';
-import type { DestinationConfig } from '../destination-types';
+import {
+  destinationConfig,
+  eventView,
+  profileView,
+  sha,
+  touch,
+} from '../../../test/support/destination-fixtures';
 import { googleAdsAdapter } from './google-ads.adapter';
 
-const sha = (v: string) => createHash('sha256').update(v).digest('hex');
 const NOW = new Date('2026-11-23T12:00:00Z');
 const TS = '2026-11-23T10:15:00.000Z';
 
-function event(over: Partial<EventView> = {}): EventView {
-  return {
-    id: 'ev-1',
-    sourceId: 'src',
-    type: 'track',
-    messageId: 'msg-1',
-    userId: 'user-1',
-    anonymousId: null,
-    event: 'Order Completed',
-    name: null,
+const event = (over: Partial<EventView> = {}) =>
+  eventView(TS, {
     properties: { order_id: 'o-1', revenue: 42.5, currency: 'USD' },
-    traits: {},
-    groupId: null,
-    previousId: null,
     context: { page: { url: 'https://shop.example/?gclid=Cj0KCQ-abc' } },
-    integrations: {},
-    timestamp: TS,
-    originalTimestamp: TS,
-    sentAt: null,
-    receivedAt: TS,
-    profileId: null,
-    accountId: null,
-    bot: false,
-    enrichment: {},
     ...over,
-  };
-}
+  });
 
-const dest = (
-  settings: Record<string, unknown> = {},
-  mapping: Record<string, string> = {},
-): DestinationConfig => ({
-  id: 'd1',
-  sourceId: 'src',
-  type: 'google_ads',
-  name: 'Ads',
-  enabled: true,
-  settings: {
-    customerId: '123-456-7890',
-    conversionActionId: '555',
-    clientId: 'client',
-    clientSecret: 'cs',
-    refreshToken: 'rt',
-    ...settings,
-  },
-  mapping,
-  filter: {},
-  secrets: ['cs', 'rt'],
-});
+const dest = (settings: Record<string, unknown> = {}, mapping: Record<string, string> = {}) =>
+  destinationConfig({
+    type: 'google_ads',
+    name: 'Ads',
+    settings: {
+      customerId: '123-456-7890',
+      conversionActionId: '555',
+      clientId: 'client',
+      clientSecret: 'cs',
+      refreshToken: 'rt',
+      ...settings,
+    },
+    mapping,
+    secrets: ['cs', 'rt'],
+  });
 
 describe('googleAdsAdapter.build (Data Manager)', () => {
   it('builds the documented events:ingest example', () => {
@@ -104,24 +80,11 @@ describe('googleAdsAdapter.build (Data Manager)', () => {
   });
 
   it('takes the gclid from the profile, and skips without one or past 90 days from the click', () => {
-    const profile = (at: string): ProfileView => ({
-      id: 'p',
-      identities: [],
-      traits: {},
-      accounts: [],
-      attribution: {
-        first: {
-          campaign: {},
-          referrer: null,
-          clickIds: { gclid: 'G-FROM-PROFILE' },
-          url: null,
-          at,
-        },
-        last: null,
-      },
-      firstSeenAt: at,
-      lastSeenAt: at,
-    });
+    const profile = (at: string) =>
+      profileView(at, {
+        id: 'p',
+        attribution: { first: touch({ gclid: 'G-FROM-PROFILE' }, at), last: null },
+      });
     const plain = event({ context: {} });
     const recent = googleAdsAdapter.build(
       [{ event: plain, profile: profile('2026-11-01T00:00:00Z') }],

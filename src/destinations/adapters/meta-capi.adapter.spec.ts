@@ -1,56 +1,27 @@
-import { createHash } from 'node:crypto';
 import type { ProfileView } from '../../identity/profile-view';
 import type { EventView } from '../../ingestion/message/canonical-message';
 import type { DestinationConfig } from '../destination-types';
+import {
+  destinationConfig,
+  eventView,
+  NOW_2024 as NOW,
+  profileView,
+  sha,
+  touch,
+  TS_2024 as TS,
+} from '../../../test/support/destination-fixtures';
 import { metaCapiAdapter } from './meta-capi.adapter';
 
-const sha = (v: string) => createHash('sha256').update(v).digest('hex');
-const NOW = new Date('2024-11-23T12:00:00Z');
-const TS = new Date(1732300000 * 1000).toISOString();
+const event = (over: Partial<EventView> = {}) => eventView(TS, { anonymousId: 'anon-1', ...over });
 
-function event(over: Partial<EventView> = {}): EventView {
-  return {
-    id: 'ev-1',
-    sourceId: 'src',
-    type: 'track',
-    messageId: 'msg-1',
-    userId: 'user-1',
-    anonymousId: 'anon-1',
-    event: 'Order Completed',
-    name: null,
-    properties: {},
-    traits: {},
-    groupId: null,
-    previousId: null,
-    context: {},
-    integrations: {},
-    timestamp: TS,
-    originalTimestamp: TS,
-    sentAt: null,
-    receivedAt: TS,
-    profileId: null,
-    accountId: null,
-    bot: false,
-    enrichment: {},
+const dest = (settings: Record<string, unknown> = {}, over: Partial<DestinationConfig> = {}) =>
+  destinationConfig({
+    type: 'meta_capi',
+    name: 'Meta',
+    settings: { pixelId: '1234567890', accessToken: 'TOKEN', ...settings },
+    secrets: ['TOKEN'],
     ...over,
-  };
-}
-
-const dest = (
-  settings: Record<string, unknown> = {},
-  over: Partial<DestinationConfig> = {},
-): DestinationConfig => ({
-  id: 'd1',
-  sourceId: 'src',
-  type: 'meta_capi',
-  name: 'Meta',
-  enabled: true,
-  settings: { pixelId: '1234567890', accessToken: 'TOKEN', ...settings },
-  mapping: {},
-  filter: {},
-  secrets: ['TOKEN'],
-  ...over,
-});
+  });
 
 describe('metaCapiAdapter.build', () => {
   it('builds the documented Purchase example', () => {
@@ -110,8 +81,7 @@ describe('metaCapiAdapter.build', () => {
   });
 
   it('reads email, phone and click ids from the profile when the message has none', () => {
-    const profile: ProfileView = {
-      id: 'p1',
+    const profile = profileView(TS, {
       identities: [
         { type: 'email', value: 'jane@example.com' },
         { type: 'phone', value: '+33612345678' },
@@ -120,20 +90,8 @@ describe('metaCapiAdapter.build', () => {
         firstName: 'Jane',
         address: { city: 'Saint-Denis', postal_code: '93200-123', country: 'FR' },
       },
-      accounts: [],
-      attribution: {
-        first: null,
-        last: {
-          campaign: {},
-          referrer: null,
-          clickIds: { fbclid: 'AbCdEf' },
-          url: null,
-          at: '2024-11-20T10:00:00.000Z',
-        },
-      },
-      firstSeenAt: TS,
-      lastSeenAt: TS,
-    };
+      attribution: { first: null, last: touch({ fbclid: 'AbCdEf' }, '2024-11-20T10:00:00.000Z') },
+    });
     const { requests } = metaCapiAdapter.build(
       [{ event: event({ profileId: 'p1' }), profile }],
       dest(),
@@ -152,18 +110,12 @@ describe('metaCapiAdapter.build', () => {
   });
 
   it("gives an anonymous event after the identify the profile's userId as external_id", () => {
-    const profile: ProfileView = {
-      id: 'p1',
+    const profile = profileView(TS, {
       identities: [
         { type: 'userId', value: 'User-42' },
         { type: 'anonymousId', value: 'anon-1' },
       ],
-      traits: {},
-      accounts: [],
-      attribution: { first: null, last: null },
-      firstSeenAt: TS,
-      lastSeenAt: TS,
-    };
+    });
     const page = event({ type: 'page', event: null, userId: null, profileId: 'p1' });
     const userData = (p: ProfileView) =>
       JSON.parse(metaCapiAdapter.build([{ event: page, profile: p }], dest(), NOW).requests[0].body)

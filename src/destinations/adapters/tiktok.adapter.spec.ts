@@ -1,52 +1,24 @@
-import { createHash } from 'node:crypto';
-import type { Attribution, ProfileView } from '../../identity/profile-view';
 import type { EventView } from '../../ingestion/message/canonical-message';
-import type { DestinationConfig } from '../destination-types';
+import {
+  destinationConfig,
+  eventView,
+  NOW_2024 as NOW,
+  profileView,
+  sha,
+  touch,
+  TS_2024 as TS,
+} from '../../../test/support/destination-fixtures';
 import { tiktokAdapter } from './tiktok.adapter';
 
-const sha = (v: string) => createHash('sha256').update(v).digest('hex');
-const NOW = new Date('2024-11-23T12:00:00Z');
-const TS = new Date(1732300000 * 1000).toISOString();
+const event = (over: Partial<EventView> = {}) => eventView(TS, over);
 
-function event(over: Partial<EventView> = {}): EventView {
-  return {
-    id: 'ev-1',
-    sourceId: 'src',
-    type: 'track',
-    messageId: 'msg-1',
-    userId: 'user-1',
-    anonymousId: null,
-    event: 'Order Completed',
-    name: null,
-    properties: {},
-    traits: {},
-    groupId: null,
-    previousId: null,
-    context: {},
-    integrations: {},
-    timestamp: TS,
-    originalTimestamp: TS,
-    sentAt: null,
-    receivedAt: TS,
-    profileId: null,
-    accountId: null,
-    bot: false,
-    enrichment: {},
-    ...over,
-  };
-}
-
-const dest = (settings: Record<string, unknown> = {}): DestinationConfig => ({
-  id: 'd1',
-  sourceId: 'src',
-  type: 'tiktok',
-  name: 'TikTok',
-  enabled: true,
-  settings: { pixelCode: 'PIXEL123', accessToken: 'TT-TOKEN', ...settings },
-  mapping: {},
-  filter: {},
-  secrets: ['TT-TOKEN'],
-});
+const dest = (settings: Record<string, unknown> = {}) =>
+  destinationConfig({
+    type: 'tiktok',
+    name: 'TikTok',
+    settings: { pixelCode: 'PIXEL123', accessToken: 'TT-TOKEN', ...settings },
+    secrets: ['TT-TOKEN'],
+  });
 
 describe('tiktokAdapter.build', () => {
   it('builds the documented CompletePayment example', () => {
@@ -106,15 +78,7 @@ describe('tiktokAdapter.build', () => {
   });
 
   it('takes email, E.164 phone (with +) and the ttclid from the profile of a bare server event', () => {
-    const touch = (clickIds: Record<string, string>, at: string): Attribution => ({
-      campaign: {},
-      referrer: null,
-      clickIds,
-      url: null,
-      at,
-    });
-    const profile: ProfileView = {
-      id: 'p1',
+    const profile = profileView(TS, {
       identities: [
         { type: 'userId', value: 'user-1' },
         { type: 'anonymousId', value: 'anon-9' },
@@ -122,15 +86,12 @@ describe('tiktokAdapter.build', () => {
         { type: 'phone', value: '+4520123456' },
       ],
       traits: { email: '  Jane.Doe@Example.COM ', phone: '+45 20 12 34 56' },
-      accounts: [],
       // The latest visit came through Google: the TikTok click is only on the first touch.
       attribution: {
         first: touch({ ttclid: 'E.C.P.CqgB-aB_c' }, '2024-11-20T10:00:00.000Z'),
         last: touch({ gclid: 'Cj0-x' }, '2024-11-22T10:00:00.000Z'),
       },
-      firstSeenAt: TS,
-      lastSeenAt: TS,
-    };
+    });
     const bare = event({ profileId: 'p1', properties: { revenue: 10, currency: 'dkk' } });
     const user = (e: EventView) =>
       JSON.parse(tiktokAdapter.build([{ event: e, profile }], dest(), NOW).requests[0].body).data[0]

@@ -1,44 +1,20 @@
 import { createHmac } from 'node:crypto';
-import type { EventView } from '../../ingestion/message/canonical-message';
-import type { DestinationConfig } from '../destination-types';
+import { destinationConfig, eventView } from '../../../test/support/destination-fixtures';
 import { webhookAdapter } from './webhook.adapter';
 
 const TS = '2026-11-23T10:15:00.000Z';
-const view: EventView = {
-  id: 'ev-1',
-  sourceId: 'src',
+const view = eventView(TS, {
   type: 'identify',
-  messageId: 'msg-1',
-  userId: 'user-1',
-  anonymousId: null,
   event: null,
-  name: null,
-  properties: {},
   traits: { email: 'a@b.example' },
-  groupId: null,
-  previousId: null,
-  context: {},
-  integrations: {},
-  timestamp: TS,
-  originalTimestamp: TS,
-  sentAt: null,
-  receivedAt: TS,
   profileId: 'p1',
-  accountId: null,
-  bot: false,
-  enrichment: {},
-};
-const dest: DestinationConfig = {
-  id: 'd1',
-  sourceId: 'src',
+});
+const dest = destinationConfig({
   type: 'webhook',
   name: 'hook',
-  enabled: true,
   settings: { url: 'https://hooks.example/in', secret: 'whsec' },
-  mapping: {},
-  filter: {},
   secrets: ['whsec'],
-};
+});
 
 describe('webhookAdapter', () => {
   it('posts the event view, signed with HMAC-SHA256 of the raw body, one per request', () => {

@@ -1,4 +1,5 @@
 import type { Queue } from 'bull';
+import { destinationConfig, eventView } from '../../../test/support/destination-fixtures';
 import type { EventView } from '../../ingestion/message/canonical-message';
 import type { DestinationRegistry } from '../destination-registry';
 import type { DestinationConfig } from '../destination-types';
@@ -7,47 +8,24 @@ import { FanOutDeliveriesCommand } from './fan-out-deliveries.command';
 import { FanOutDeliveriesHandler } from './fan-out-deliveries.handler';
 
 const TS = '2026-11-23T10:00:00.000Z';
-const ev = (id: string, over: Partial<EventView> = {}): EventView => ({
-  id,
-  sourceId: 's1',
-  type: 'track',
-  messageId: `m-${id}`,
-  userId: 'u',
-  anonymousId: null,
-  event: 'Order Completed',
-  name: null,
-  properties: {},
-  traits: {},
-  groupId: null,
-  previousId: null,
-  context: {},
-  integrations: {},
-  timestamp: TS,
-  originalTimestamp: null,
-  sentAt: null,
-  receivedAt: TS,
-  profileId: null,
-  accountId: null,
-  bot: false,
-  enrichment: {},
-  ...over,
-});
-const dest = (
-  id: string,
-  type: DestinationConfig['type'],
-  over: Partial<DestinationConfig> = {},
-): DestinationConfig => ({
-  id,
-  sourceId: 's1',
-  type,
-  name: id,
-  enabled: true,
-  settings: { conversionActionId: '1' },
-  mapping: {},
-  filter: {},
-  secrets: [],
-  ...over,
-});
+const ev = (id: string, over: Partial<EventView> = {}) =>
+  eventView(TS, {
+    id,
+    sourceId: 's1',
+    messageId: `m-${id}`,
+    userId: 'u',
+    originalTimestamp: null,
+    ...over,
+  });
+const dest = (id: string, type: DestinationConfig['type'], over: Partial<DestinationConfig> = {}) =>
+  destinationConfig({
+    id,
+    sourceId: 's1',
+    type,
+    name: id,
+    settings: { conversionActionId: '1' },
+    ...over,
+  });
 
 describe('FanOutDeliveriesHandler', () => {
   const added: Array<Array<{ data: DeliveryJobData; opts: { jobId?: string } }>> = [];
