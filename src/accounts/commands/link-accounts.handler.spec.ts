@@ -1,6 +1,7 @@
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
 import type { EventView } from '../../ingestion/message/canonical-message';
+import { eventView } from '../../../test/support/fixtures';
 import { AccountStore } from '../account-store';
 import { LinkAccountsCommand } from './link-accounts.command';
 import { LinkAccountsHandler } from './link-accounts.handler';
@@ -8,31 +9,16 @@ import { LinkAccountsHandler } from './link-accounts.handler';
 let seq = 0;
 function event(over: Partial<EventView>): EventView {
   seq++;
-  return {
+  return eventView('2024-01-01T00:00:00.000Z', {
     id: `e${seq}`,
     sourceId: 's',
-    type: 'track',
     messageId: `m${seq}`,
     userId: null,
     anonymousId: 'a',
     event: 'E',
-    name: null,
-    properties: {},
-    traits: {},
-    groupId: null,
-    previousId: null,
-    context: {},
-    integrations: {},
-    timestamp: '2024-01-01T00:00:00.000Z',
     originalTimestamp: null,
-    sentAt: null,
-    receivedAt: '2024-01-01T00:00:00.000Z',
-    profileId: null,
-    accountId: null,
-    bot: false,
-    enrichment: {},
     ...over,
-  };
+  });
 }
 
 describe('LinkAccountsHandler', () => {

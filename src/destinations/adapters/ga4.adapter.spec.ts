@@ -6,7 +6,7 @@ import {
   NOW_2024 as NOW,
   profileView,
   TS_2024 as TS,
-} from '../../../test/support/destination-fixtures';
+} from '../../../test/support/fixtures';
 import { ga4Adapter, ga4ClientId, ga4Name } from './ga4.adapter';
 
 const event = (over: Partial<EventView> = {}) =>

@@ -5,7 +5,7 @@ import {
   profileView,
   sha,
   touch,
-} from '../../../test/support/destination-fixtures';
+} from '../../../test/support/fixtures';
 import { googleAdsAdapter } from './google-ads.adapter';
 
 const NOW = new Date('2026-11-23T12:00:00Z');

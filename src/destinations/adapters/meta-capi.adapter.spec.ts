@@ -9,7 +9,7 @@ import {
   sha,
   touch,
   TS_2024 as TS,
-} from '../../../test/support/destination-fixtures';
+} from '../../../test/support/fixtures';
 import { metaCapiAdapter } from './meta-capi.adapter';
 
 const event = (over: Partial<EventView> = {}) => eventView(TS, { anonymousId: 'anon-1', ...over });

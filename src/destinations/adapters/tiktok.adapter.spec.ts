@@ -7,7 +7,7 @@ import {
   sha,
   touch,
   TS_2024 as TS,
-} from '../../../test/support/destination-fixtures';
+} from '../../../test/support/fixtures';
 import { tiktokAdapter } from './tiktok.adapter';
 
 const event = (over: Partial<EventView> = {}) => eventView(TS, over);

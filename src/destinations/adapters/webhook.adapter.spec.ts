@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { destinationConfig, eventView } from '../../../test/support/destination-fixtures';
+import { destinationConfig, eventView } from '../../../test/support/fixtures';
 import { webhookAdapter } from './webhook.adapter';
 
 const TS = '2026-11-23T10:15:00.000Z';

@@ -1,5 +1,5 @@
 import type { Queue } from 'bull';
-import { destinationConfig, eventView } from '../../../test/support/destination-fixtures';
+import { destinationConfig, eventView } from '../../../test/support/fixtures';
 import type { EventView } from '../../ingestion/message/canonical-message';
 import type { DestinationRegistry } from '../destination-registry';
 import type { DestinationConfig } from '../destination-types';

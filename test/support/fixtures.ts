@@ -4,9 +4,10 @@ import type { EventView } from '../../src/ingestion/message/canonical-message';
 import type { DestinationConfig } from '../../src/destinations/destination-types';
 
 /**
- * Builders for the destination unit specs: one `EventView`, `DestinationConfig` and `ProfileView`
- * shape, so a field added to a contract type is added here once. Each spec passes what its cases
- * depend on (timestamps, ids, the destination type and its settings) and keeps it in view.
+ * Builders for the unit specs (destinations, accounts): one `EventView`, `DestinationConfig` and
+ * `ProfileView` shape, so a field added to a contract type is added here once. Each spec passes
+ * what its cases depend on (timestamps, ids, the destination type and its settings) and keeps it
+ * in view.
  * Lives under test/ so the production build (tsconfig.build.json excludes test/) never ships it.
  */
 
