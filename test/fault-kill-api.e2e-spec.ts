@@ -1,6 +1,5 @@
-import { Cluster, pool } from './support/cluster';
-import { FakePlatform } from './support/fake-platform';
-import { basic, eventually } from './support/test-app';
+import { pool, postBatch, webhookCluster } from './support/cluster';
+import { eventually } from './support/test-app';
 
 const BATCHES = 100;
 const BATCH = 30;
@@ -19,27 +18,12 @@ type Outcome =
  * process committed but never handed to the queue.
  */
 describe('fault: an api process killed with SIGKILL mid-batch', () => {
-  let cluster: Cluster;
-  let fake: FakePlatform;
-
-  beforeAll(async () => {
-    fake = await FakePlatform.start();
-    cluster = await Cluster.start({ apis: 2, workers: 1, env: { DELIVERY_BACKOFF_MS: '50' } });
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.close();
-    await fake?.close();
-  });
+  const rig = webhookCluster({ apis: 2, workers: 1 });
 
   it('loses no acknowledged batch, and retries store exactly once', async () => {
+    const { cluster, fake } = rig;
     const [apiA, apiB] = cluster.apis;
-    const source = await cluster.createSource();
-    const dest = await cluster.admin('POST', '/admin/destinations', {
-      sourceId: source.id,
-      type: 'webhook',
-      name: 'kill hook',
-      settings: { url: `${fake.url}/hook`, secret: 'kill-secret' },
-    });
+    const { source, dest } = await rig.createWebhookSource('kill hook', 'kill-secret');
     expect(dest.status).toBe(201);
 
     const batches = Array.from({ length: BATCHES }, (_, b) =>
@@ -53,11 +37,7 @@ describe('fault: an api process killed with SIGKILL mid-batch', () => {
     const post = async (api: string, batch: object[]): Promise<Outcome> => {
       let res: Response;
       try {
-        res = await fetch(`${api}/v1/batch`, {
-          method: 'POST',
-          headers: { Authorization: basic(source.writeKey), 'Content-Type': 'application/json' },
-          body: JSON.stringify({ batch }),
-        });
+        res = await postBatch(api, source.writeKey, batch);
       } catch (err) {
         return { answered: false, error: String((err as { cause?: unknown }).cause ?? err) };
       }
@@ -150,22 +130,8 @@ describe('fault: an api process killed with SIGKILL mid-batch', () => {
 
     // Everything is delivered, including rows the dead process committed but never enqueued.
     const all = new Set(batches.flat().map((m) => m.messageId));
-    const delivered = () => new Set(fake.on('/hook').map((r) => r.json?.messageId as string));
-    await eventually(() => [...all].every((id) => delivered().has(id)), {
-      timeoutMs: 90_000,
-      intervalMs: 250,
-      what: `all ${all.size} events at the webhook`,
-    });
-    const tracks = await eventually(
-      async () => {
-        const rows = await cluster.sql<{ status: string; n: number }>(
-          'SELECT status, COUNT(*) AS n FROM tracks GROUP BY status',
-        );
-        const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-        return by.pending ? null : by;
-      },
-      { timeoutMs: 30_000, what: 'no pending track rows' },
-    );
+    await rig.allDelivered(all, `all ${all.size} events at the webhook`);
+    const tracks = await rig.settledTracks();
     expect(tracks.succeeded).toBe(all.size);
     const received = fake.on('/hook');
     expect(new Set(received.map((r) => r.json.messageId))).toEqual(all);

@@ -1,6 +1,5 @@
-import { Cluster, pool, rng } from './support/cluster';
-import { FakePlatform } from './support/fake-platform';
-import { basic, eventually } from './support/test-app';
+import { pool, postBatch, rng, webhookCluster } from './support/cluster';
+import { eventually } from './support/test-app';
 
 const MESSAGES = 3000;
 const USERS = 100;
@@ -31,28 +30,13 @@ interface BatchAnswer {
  * to one profile, and counts the public rate limit once across both APIs.
  */
 describe('scale-out: two api and two worker processes', () => {
-  let cluster: Cluster;
-  let fake: FakePlatform;
-
-  beforeAll(async () => {
-    fake = await FakePlatform.start();
-    cluster = await Cluster.start({ apis: 2, workers: 2, env: { DELIVERY_BACKOFF_MS: '50' } });
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.close();
-    await fake?.close();
-  });
+  const rig = webhookCluster({ apis: 2, workers: 2 });
 
   it('stores once, delivers every event, keeps identity and rate limits consistent', async () => {
+    const { cluster, fake } = rig;
     const started = Date.now();
     const [apiA, apiB] = cluster.apis;
-    const source = await cluster.createSource();
-    const dest = await cluster.admin('POST', '/admin/destinations', {
-      sourceId: source.id,
-      type: 'webhook',
-      name: 'scale-out hook',
-      settings: { url: `${fake.url}/hook`, secret: 'scale-out-secret' },
-    });
+    const { source, dest } = await rig.createWebhookSource('scale-out hook', 'scale-out-secret');
     expect(dest.status).toBe(201);
 
     // Each user has three anonymous ids; a quarter of the messages carry only the anonymous id, so
@@ -99,11 +83,7 @@ describe('scale-out: two api and two worker processes', () => {
     }
 
     const post = async (api: string, batch: Msg[]): Promise<BatchAnswer> => {
-      const res = await fetch(`${api}/v1/batch`, {
-        method: 'POST',
-        headers: { Authorization: basic(source.writeKey), 'Content-Type': 'application/json' },
-        body: JSON.stringify({ batch }),
-      });
+      const res = await postBatch(api, source.writeKey, batch);
       const body = await res.json();
       // No 503 either: a lock conflict between the two APIs is not a storage outage.
       expect({ status: res.status, body }).toMatchObject({ status: 200 });
@@ -178,24 +158,10 @@ describe('scale-out: two api and two worker processes', () => {
 
     // Every stored non-bot event reaches the webhook (at least once); no bot event does.
     const deliverStarted = Date.now();
-    const delivered = () => new Set(fake.on('/hook').map((r) => r.json?.messageId as string));
-    await eventually(() => [...expected].every((id) => delivered().has(id)), {
-      timeoutMs: 90_000,
-      intervalMs: 250,
-      what: `all ${expected.size} non-bot events at the webhook`,
-    });
+    await rig.allDelivered(expected, `all ${expected.size} non-bot events at the webhook`);
     const deliverMs = Date.now() - deliverStarted;
     // Let the workers finish writing their Track rows before counting attempts.
-    const tracks = await eventually(
-      async () => {
-        const rows = await cluster.sql<{ status: string; n: number }>(
-          'SELECT status, COUNT(*) AS n FROM tracks GROUP BY status',
-        );
-        const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-        return by.pending ? null : by;
-      },
-      { timeoutMs: 30_000, what: 'no pending track rows' },
-    );
+    const tracks = await rig.settledTracks();
     const received = fake.on('/hook');
     expect(new Set(received.map((r) => r.json.messageId))).toEqual(expected);
     const eventIdOf = new Map(stored.map((e) => [e.message_id, e.id]));
@@ -278,6 +244,7 @@ describe('scale-out: two api and two worker processes', () => {
   it('answers 200 to batches racing on both APIs with their rows locked in opposite orders', async () => {
     // Two clients (or a client and its retry) sending overlapping messageIds to two APIs at once:
     // the two INSERTs can deadlock in InnoDB. That is no storage outage, so it must not become a 503.
+    const { cluster } = rig;
     const [apiA, apiB] = cluster.apis;
     const source = await cluster.createSource();
     const ROUNDS = 60;
@@ -298,14 +265,7 @@ describe('scale-out: two api and two worker processes', () => {
             [apiA.url, batch],
             [apiB.url, [...batch].reverse()],
           ].map(async ([api, body]) => {
-            const res = await fetch(`${api as string}/v1/batch`, {
-              method: 'POST',
-              headers: {
-                Authorization: basic(source.writeKey),
-                'Content-Type': 'application/json',
-              },
-              body: JSON.stringify({ batch: body }),
-            });
+            const res = await postBatch(api as string, source.writeKey, body as object[]);
             statuses.push(res.status);
             return (await res.json()) as BatchAnswer;
           }),

@@ -1,8 +1,9 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '../../src/config/configuration';
+import { FakePlatform } from './fake-platform';
 import { spawnServer, type ServerProcess } from './server-process';
-import { ADMIN_TOKEN, dropTestState, testConfig } from './test-app';
+import { ADMIN_TOKEN, basic, dropTestState, eventually, testConfig } from './test-app';
 
 /**
  * Several real service processes (ts-node children) on one test database and one Redis prefix, as
@@ -90,6 +91,74 @@ export class Cluster {
     await dropTestState(this.config);
   }
 }
+
+/**
+ * A cluster delivering to a webhook on a fake platform, for the multi-process delivery specs.
+ * Registers the describe block's beforeAll/afterAll that start and stop both; read `cluster` and
+ * `fake` inside the tests (they are set once beforeAll has run).
+ */
+export function webhookCluster(opts: { apis: number; workers: number }): WebhookCluster {
+  const rig = new WebhookCluster();
+  beforeAll(async () => {
+    rig.fake = await FakePlatform.start();
+    // Fast retries: a delivery interrupted by a kill or a race is retried within the test.
+    rig.cluster = await Cluster.start({ ...opts, env: { DELIVERY_BACKOFF_MS: '50' } });
+  }, 120_000);
+  afterAll(async () => {
+    await rig.cluster?.close();
+    await rig.fake?.close();
+  });
+  return rig;
+}
+
+export class WebhookCluster {
+  cluster: Cluster;
+  fake: FakePlatform;
+
+  /** A new source and a webhook destination on it posting to the fake platform's `/hook`. */
+  async createWebhookSource(name: string, secret: string) {
+    const source = await this.cluster.createSource();
+    const dest = await this.cluster.admin('POST', '/admin/destinations', {
+      sourceId: source.id,
+      type: 'webhook',
+      name,
+      settings: { url: `${this.fake.url}/hook`, secret },
+    });
+    return { source, dest };
+  }
+
+  /** Waits until every one of `messageIds` has reached the webhook at least once. */
+  async allDelivered(messageIds: Set<string>, what: string): Promise<void> {
+    const delivered = () => new Set(this.fake.on('/hook').map((r) => r.json?.messageId as string));
+    await eventually(() => [...messageIds].every((id) => delivered().has(id)), {
+      timeoutMs: 90_000,
+      intervalMs: 250,
+      what,
+    });
+  }
+
+  /** Track rows by status once none is pending (the workers have recorded every attempt). */
+  settledTracks(): Promise<Record<string, number>> {
+    return eventually(
+      async () => {
+        const rows = await this.cluster.sql<{ status: string; n: number }>(
+          'SELECT status, COUNT(*) AS n FROM tracks GROUP BY status',
+        );
+        const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+        return by.pending ? null : by;
+      },
+      { timeoutMs: 30_000, what: 'no pending track rows' },
+    );
+  }
+}
+
+/** POSTs `batch` to `api`'s /v1/batch as the source with `writeKey`. */
+export const postBatch = (api: string, writeKey: string, batch: object[]): Promise<Response> =>
+  fetch(`${api}/v1/batch`, {
+    method: 'POST',
+    headers: { Authorization: basic(writeKey), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ batch }),
+  });
 
 export const alive = (p: ServerProcess): boolean =>
   p.proc.exitCode === null && p.proc.signalCode === null;
