@@ -41,12 +41,28 @@ const DEADLOCK_ATTEMPTS = 5;
 /** Ids and names are capped at 255 characters by validation; this keeps indexed columns in bounds. */
 const capped = (v: string | null): string | null => (v && v.length > 255 ? v.slice(0, 255) : v);
 
-function jsonSize(value: unknown): number {
+/** The JSON text of what the client sent, or null when it cannot be serialised (too deep). */
+function serialized(value: unknown): string | null {
   try {
-    return Buffer.byteLength(JSON.stringify(value) ?? '');
+    return JSON.stringify(value) ?? '';
   } catch {
-    return Number.POSITIVE_INFINITY;
+    return null;
   }
+}
+
+/**
+ * The `payload` column: a route's own format (Koala, pixel) cleaned like the message, else the
+ * cleaned message; the message when the route's format won't clean. Cleaning is copy-on-write, so
+ * when nothing needed cleaning the text already made for the size check is reused.
+ */
+function storedPayloadJson(
+  routePayload: unknown,
+  message: JsonObject,
+  sent: unknown,
+  sentJson: string,
+): string {
+  const stored = routePayload === undefined ? message : (sanitizeJson(routePayload) ?? message);
+  return stored === sent ? sentJson : JSON.stringify(stored);
 }
 
 /**
@@ -83,7 +99,9 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
       }
       // The limit is on what the client sent: a route's conversion (a pixel hit's url copied into
       // properties and context) must not push an acceptable message over it.
-      if (jsonSize(entry.payload ?? entry.raw) > MAX_MESSAGE_BYTES) {
+      const sent = entry.payload ?? entry.raw;
+      const sentJson = serialized(sent);
+      if (sentJson === null || Buffer.byteLength(sentJson) > MAX_MESSAGE_BYTES) {
         const id = (entry.raw as { messageId?: unknown } | null)?.messageId;
         reject(typeof id === 'string' ? id.slice(0, 255) : null, [
           `message exceeds the ${MAX_MESSAGE_BYTES / 1024} KB limit`,
@@ -138,12 +156,7 @@ export class IngestMessagesHandler implements ICommandHandler<IngestMessagesComm
           JSON.stringify(m.traits),
           JSON.stringify(context),
           JSON.stringify(m.integrations),
-          // A route's own format (Koala), cleaned like the message; the message when it won't clean.
-          JSON.stringify(
-            entry.payload === undefined
-              ? result.payload
-              : (sanitizeJson(entry.payload) ?? result.payload),
-          ),
+          storedPayloadJson(entry.payload, result.payload, sent, sentJson),
           JSON.stringify(mergedEnrichment),
           bot ? 1 : 0,
         ],

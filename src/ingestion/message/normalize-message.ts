@@ -109,7 +109,9 @@ type WellFormedString = string & { toWellFormed(): string; isWellFormed(): boole
 /**
  * Returns the value with lone UTF-16 surrogates replaced (in keys and strings) — MySQL and MariaDB
  * refuse JSON holding them, and one such string would fail the whole multi-row insert — or null
- * when it nests deeper than `maxDepth`. Keys such as `__proto__` are kept as plain own properties.
+ * when it nests deeper than `maxDepth`. Copy-on-write: a value that needs no change is returned as
+ * is (the common case, so the ingest path neither copies messages nor serialises them twice). Keys
+ * such as `__proto__` stay plain own properties.
  */
 export function sanitizeJson(value: unknown, maxDepth = MAX_MESSAGE_DEPTH, depth = 0): unknown {
   if (typeof value === 'string') {
@@ -119,28 +121,36 @@ export function sanitizeJson(value: unknown, maxDepth = MAX_MESSAGE_DEPTH, depth
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= maxDepth) return null;
   if (Array.isArray(value)) {
-    const out: unknown[] = new Array(value.length);
+    let out: unknown[] | null = null;
     for (let i = 0; i < value.length; i++) {
       const v = sanitizeJson(value[i], maxDepth, depth + 1);
       if (v === null && value[i] !== null) return null;
-      out[i] = v;
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
     }
-    return out;
+    return out ?? value;
   }
-  const out: Record<string, unknown> = {};
-  for (const [k, raw] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  let changed = false;
+  for (const entry of entries) {
+    const [k, raw] = entry;
     const v = sanitizeJson(raw, maxDepth, depth + 1);
     if (v === null && raw !== null) return null;
-    Object.defineProperty(
-      out,
-      (k as WellFormedString).isWellFormed() ? k : (k as WellFormedString).toWellFormed(),
-      {
-        value: v,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      },
-    );
+    const key = (k as WellFormedString).isWellFormed() ? k : (k as WellFormedString).toWellFormed();
+    if (v !== raw || key !== k) {
+      entry[0] = key;
+      entry[1] = v;
+      changed = true;
+    }
+  }
+  if (!changed) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of entries) {
+    Object.defineProperty(out, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
