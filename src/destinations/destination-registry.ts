@@ -19,20 +19,26 @@ interface Snapshot {
   bySource: Map<string, DestinationConfig[]>;
 }
 
-export function toDestinationView(e: DestinationEntity): DestinationView {
-  const settings = parseJsonColumn<Record<string, unknown>>(e.settings, {});
-  const masked = { ...settings };
-  for (const name of secretNames(adapterFor(e.type)))
-    if (masked[name] !== undefined) masked[name] = MASK;
+/** The fields both forms share, with the stored settings replaced by `settings`. */
+function fieldsOf(e: DestinationEntity, settings: Record<string, unknown>) {
   return {
     id: e.id,
     sourceId: e.sourceId,
     type: e.type,
     name: e.name,
     enabled: Boolean(e.enabled),
-    settings: masked,
+    settings,
     mapping: parseJsonColumn<Record<string, string>>(e.mapping, {}),
     filter: parseJsonColumn<DestinationFilter>(e.filter, {}),
+  };
+}
+
+export function toDestinationView(e: DestinationEntity): DestinationView {
+  const masked = { ...parseJsonColumn<Record<string, unknown>>(e.settings, {}) };
+  for (const name of secretNames(adapterFor(e.type)))
+    if (masked[name] !== undefined) masked[name] = MASK;
+  return {
+    ...fieldsOf(e, masked),
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
@@ -77,17 +83,7 @@ export class DestinationRegistry {
       settings[name] = this.secrets.decrypt(v);
       secrets.push(settings[name] as string);
     }
-    return {
-      id: e.id,
-      sourceId: e.sourceId,
-      type: e.type,
-      name: e.name,
-      enabled: Boolean(e.enabled),
-      settings,
-      mapping: parseJsonColumn<Record<string, string>>(e.mapping, {}),
-      filter: parseJsonColumn<DestinationFilter>(e.filter, {}),
-      secrets,
-    };
+    return { ...fieldsOf(e, settings), secrets };
   }
 
   private async current(): Promise<Snapshot> {

@@ -14,8 +14,8 @@ export interface DestinationFilter {
   excludeEvents?: string[];
 }
 
-/** A destination with its secrets decrypted: what adapters get. Never leaves the worker. */
-export interface DestinationConfig {
+/** What a destination is, in both its worker form and its admin form. */
+interface DestinationFields {
   id: string;
   sourceId: string;
   type: DestinationType;
@@ -24,20 +24,16 @@ export interface DestinationConfig {
   settings: Record<string, unknown>;
   mapping: Record<string, string>;
   filter: DestinationFilter;
+}
+
+/** A destination with its secrets decrypted: what adapters get. Never leaves the worker. */
+export interface DestinationConfig extends DestinationFields {
   /** The decrypted secret values, for masking whatever is recorded. */
   secrets: string[];
 }
 
 /** A destination as the admin API returns it: secrets masked. */
-export interface DestinationView {
-  id: string;
-  sourceId: string;
-  type: DestinationType;
-  name: string;
-  enabled: boolean;
-  settings: Record<string, unknown>;
-  mapping: Record<string, string>;
-  filter: DestinationFilter;
+export interface DestinationView extends DestinationFields {
   createdAt: string;
   updatedAt: string;
 }
